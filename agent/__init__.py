@@ -1,0 +1,1 @@
+"""Tailbox: a desktop log agent (Qt-free core)."""

@@ -1,0 +1,1 @@
+"""Tailbox plugins, one folder per plugin; plugins.yml says which are loaded."""
