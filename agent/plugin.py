@@ -120,7 +120,7 @@ class Plugin:
         self.check_config()
 
     def check_config(self) -> None:
-        """Cross-key checks; raise ConfigError(plugin=..., key=...) when the combination is wrong."""
+        """Cross-key checks: raise ConfigError(key=...) when a combination of values is wrong."""
 
     def description(self) -> str:
         return self.summary

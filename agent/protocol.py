@@ -76,7 +76,10 @@ class LogBatch:
         lines = self.lines[start:stop]
         if not lines:
             return []
-        return b"\n".join(lines).decode("utf-8", "replace").split("\n")
+        texts = b"\n".join(lines).decode("utf-8", "replace").split("\n")
+        if len(texts) != len(lines):  # a line holds a newline itself (multiline logs)
+            texts = [line.decode("utf-8", "replace") for line in lines]
+        return texts
 
     def to_logs(self, start: int = 0, stop: int | None = None) -> list[Log]:
         key, t, ns = self.key, self.time, self.time_ns

@@ -86,7 +86,8 @@ def _read_sections(path: Path) -> dict[str, list[str]]:
             module = entry.get("import") if isinstance(entry, dict) else None
             if not isinstance(module, str) or not module:
                 raise PluginDefinitionError(
-                    f"{path}: section {section}: each entry must be '- import: plugins.<kind>.<name>'"
+                    f"{path}: section {section}: "
+                    "each entry must be '- import: plugins.<kind>.<name>'"
                 )
             modules.append(module)
         sections[section] = modules
@@ -116,7 +117,8 @@ def _import_plugins(module: str, platforms: tuple[str, ...]) -> list[PluginInfo]
     classes = registered_in(module)
     if not classes:
         raise PluginDefinitionError(
-            f"plugin {expected}: module {module} registers no plugin (decorate its class with @register)"
+            f"plugin {expected}: module {module} registers no plugin "
+            "(decorate its class with @register)"
         )
     infos = []
     for cls in classes:

@@ -1,0 +1,354 @@
+"""Grouping machinery shared by the aggregators: iLogtail's AggregatorBase rules, per key.
+
+A `GroupPool` maps keys (a source, a shard, a group-key tuple) to `GroupList`s, the
+ordered groups of one key. The rules are iLogtail's: a group is full at
+`max_log_count` logs or when the next log would take it past `MAX_GROUP_BYTES`; when the
+current group is full and its key already holds `max_group_count` groups, the oldest
+goes to `queue.add` ("quick flush"), and if the queue refuses, the log is not taken and
+`QueueFullError` propagates. Unlike iLogtail, a log larger than the byte limit goes
+alone into a fresh group instead of leaving an empty group behind (iLogtail's Flush
+stops at the first empty group and drops everything after it).
+
+The batch path (`add_slice`) cuts groups by slicing a `LogBatch`, sizing whole slices
+at once; only a slice that would cross a byte limit is sized line by line, in C
+(`accumulate` + `bisect`). Both paths give identical groups.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from bisect import bisect_right
+from collections import OrderedDict, deque
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from itertools import accumulate, count
+from typing import Protocol
+
+from agent.protocol import PACK_ID_TAG, Log, LogBatch, LogContext, LogGroup, LogTag
+from agent.queue import QueueFullError
+
+__all__ = [
+    "BUSY_PACK_SEQ_TIMEOUT",
+    "FIELD_OVERHEAD",
+    "LOG_OVERHEAD",
+    "MAX_GROUP_BYTES",
+    "MAX_POOL_BYTES",
+    "PACK_SEQ_BUSY",
+    "PACK_SEQ_CAPACITY",
+    "PACK_SEQ_CLEAN_INTERVAL",
+    "PACK_SEQ_TIMEOUT",
+    "GroupList",
+    "GroupPool",
+    "NewGroup",
+    "PackSeq",
+    "PackSeqMap",
+    "Queue",
+    "fnv1a_64",
+    "log_bytes",
+    "pack_id_prefix",
+]
+
+MAX_GROUP_BYTES = 3 * 1024 * 1024  # iLogtail's MaxLogGroupSize
+MAX_POOL_BYTES = 10 * 1024 * 1024  # iLogtail's MaxLogGroupPoolSize (context aggregator)
+LOG_OVERHEAD = 6
+FIELD_OVERHEAD = 5
+
+# iLogtail prunes the per-source pack sequences at most every 10 minutes, dropping those
+# idle for 30 days (1 day when the map is busy). It never caps the map; Tailbox does,
+# forgetting the least recently used source (which then starts a fresh prefix).
+PACK_SEQ_CLEAN_INTERVAL = 600.0
+PACK_SEQ_TIMEOUT = 30 * 24 * 3600.0
+BUSY_PACK_SEQ_TIMEOUT = 24 * 3600.0
+PACK_SEQ_BUSY = 10_000
+PACK_SEQ_CAPACITY = 100_000
+
+_FNV64_OFFSET = 0xCBF29CE484222325
+_FNV64_PRIME = 0x100000001B3
+_MASK64 = (1 << 64) - 1
+# iLogtail mixes in the host's IP and the time so that restarts and other hosts never
+# reuse a prefix; a random nonce per process does the same, the counter separates
+# prefixes made within one process.
+_NONCE = secrets.token_hex(8)
+_prefix_count = count()
+
+type NewGroup = Callable[[Hashable, LogContext | None], LogGroup]
+
+
+class Queue(Protocol):
+    """What an aggregator needs of the queue: `LogGroupQueue` or any test double."""
+
+    def add(self, group: LogGroup) -> None: ...
+    def add_with_wait(self, group: LogGroup, timeout: float) -> None: ...
+
+
+def fnv1a_64(data: bytes) -> int:
+    h = _FNV64_OFFSET
+    for byte in data:
+        h = ((h ^ byte) * _FNV64_PRIME) & _MASK64
+    return h
+
+
+def pack_id_prefix(text: str) -> str:
+    """A new pack id prefix for `text` (iLogtail's util.NewPackIDPrefix): FNV-1a 64, %X."""
+    seed = f"{text}\x00{_NONCE}\x00{next(_prefix_count)}"
+    return f"{fnv1a_64(seed.encode('utf-8', 'surrogatepass')):X}"
+
+
+def log_bytes(log: Log) -> int:
+    """iLogtail's size estimate in UTF-8 bytes, as Go counts them and as LogBatch.size does."""
+    size = LOG_OVERHEAD
+    for k, v in log.contents.items():
+        # isascii() is O(1) in CPython, so only non-ASCII text pays for an encode.
+        size += FIELD_OVERHEAD + (len(k) if k.isascii() else len(k.encode("utf-8", "replace")))
+        size += len(v) if v.isascii() else len(v.encode("utf-8", "replace"))
+    return size
+
+
+@dataclass(slots=True)
+class PackSeq:
+    """One pack id sequence: tags `<prefix>-<seq>` in uppercase hex, seq from 1."""
+
+    prefix: str
+    seq: int = 1
+    last_used: float = 0.0
+
+    def next_tag(self) -> LogTag:
+        tag = LogTag(PACK_ID_TAG, f"{self.prefix}-{self.seq:X}")
+        self.seq += 1
+        return tag
+
+
+class PackSeqMap:
+    """Pack id sequences per key, bounded: least recently used keys beyond `capacity` go.
+
+    A key seen again after it was forgotten gets a new prefix, so no pack id repeats.
+    """
+
+    def __init__(
+        self,
+        namespace: str,
+        tolerance: int = 10,
+        capacity: int = PACK_SEQ_CAPACITY,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.namespace = namespace
+        self.tolerance = tolerance
+        self.capacity = capacity
+        self.clock = clock
+        self._seqs: OrderedDict[Hashable, PackSeq] = OrderedDict()
+        self._last_clean = clock()
+
+    def __len__(self) -> int:
+        return len(self._seqs)
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._seqs
+
+    def next_tag(self, key: Hashable) -> LogTag:
+        """The next pack id tag of `key` (called once per new group, not per log)."""
+        seqs = self._seqs
+        seq = seqs.get(key)
+        if seq is None:
+            seq = seqs[key] = PackSeq(pack_id_prefix(f"{self.namespace}\x00{key}"))
+            if len(seqs) > self.capacity:
+                seqs.popitem(last=False)
+        else:
+            seqs.move_to_end(key)
+        seq.last_used = self.clock()
+        return seq.next_tag()
+
+    def prune(self) -> int:
+        """iLogtail's periodic clean-up at flush; returns how many keys were dropped."""
+        now = self.clock()
+        seqs = self._seqs
+        if len(seqs) <= self.tolerance or now - self._last_clean <= PACK_SEQ_CLEAN_INTERVAL:
+            return 0
+        self._last_clean = now
+        timeout = BUSY_PACK_SEQ_TIMEOUT if len(seqs) > PACK_SEQ_BUSY else PACK_SEQ_TIMEOUT
+        idle = [key for key, seq in seqs.items() if now - seq.last_used > timeout]
+        for key in idle:
+            del seqs[key]
+        return len(idle)
+
+
+class GroupList:
+    """The ordered, never empty groups of one key, with their byte sizes."""
+
+    __slots__ = ("count", "groups", "key", "pool", "sizes")
+
+    def __init__(self, pool: GroupPool, key: Hashable) -> None:
+        self.pool = pool
+        self.key = key
+        self.groups: deque[LogGroup] = deque()
+        self.sizes: deque[int] = deque()
+        self.count = 0  # logs in the current (last) group
+
+    def __len__(self) -> int:
+        return len(self.groups)
+
+    def add_log(self, log: Log, size: int, ctx: LogContext | None) -> None:
+        """Append one log of `size` bytes; QueueFullError (log not taken) from a quick flush."""
+        if not self.groups:
+            self._start(ctx)
+        elif self.count >= self.pool.max_log_count or self.sizes[-1] + size > MAX_GROUP_BYTES:
+            self._rotate(ctx)
+        self.groups[-1].append(log)
+        self.sizes[-1] += size
+        self.count += 1
+        self.pool.bytes += size
+
+    def add_slice(self, batch: LogBatch, start: int, stop: int, ctx: LogContext | None) -> int:
+        """Take lines [start:stop] of `batch`; returns how many were taken.
+
+        Stops early (before a line) only when the pool went over its limit, so that the
+        caller can send the pool first, as the per-log path does. A refused quick flush
+        raises QueueFullError with `consumed` set to the lines taken before it.
+        """
+        pool = self.pool
+        limit = pool.limit
+        max_count = pool.max_log_count
+        lines = batch.lines
+        overhead = LOG_OVERHEAD + FIELD_OVERHEAD + len(batch.key)
+        groups, sizes = self.groups, self.sizes
+        i = start
+        while i < stop:
+            if limit is not None and pool.bytes > limit:
+                break
+            if not groups:
+                self._start(ctx)
+            elif self.count >= max_count or sizes[-1] + overhead + len(lines[i]) > MAX_GROUP_BYTES:
+                try:
+                    self._rotate(ctx)
+                except QueueFullError as e:
+                    raise QueueFullError(str(e), consumed=i - start) from None
+            j = min(stop, i + max_count - self.count)
+            room = MAX_GROUP_BYTES - sizes[-1]
+            size = batch.size(i, j)
+            if size <= room and (limit is None or pool.bytes + size <= limit):
+                n = j - i
+            else:
+                n, size = _fitting(lines, i, j, overhead, room, limit, pool.bytes)
+            groups[-1].extend_batch(batch, i, i + n)
+            sizes[-1] += size
+            self.count += n
+            pool.bytes += size
+            i += n
+        return i - start
+
+    def send_oldest(self) -> None:
+        """Hand the oldest group to the queue (QueueFullError keeps it here)."""
+        self.pool.queue.add(self.groups[0])
+        self.groups.popleft()
+        self.pool.bytes -= self.sizes.popleft()
+
+    def _rotate(self, ctx: LogContext | None) -> None:
+        if len(self.groups) >= self.pool.max_group_count:
+            self.send_oldest()
+        self._start(ctx)
+
+    def _start(self, ctx: LogContext | None) -> None:
+        self.groups.append(self.pool.new_group(self.key, ctx))
+        self.sizes.append(0)
+        self.count = 0
+
+
+def _fitting(
+    lines: list[bytes],
+    i: int,
+    j: int,
+    overhead: int,
+    room: int,
+    limit: int | None,
+    pool_bytes: int,
+) -> tuple[int, int]:
+    """How many of lines [i:j] fit (at least one) and their size, sized line by line."""
+    cum = list(accumulate(map(overhead.__add__, map(len, lines[i:j]))))
+    # A line larger than a whole group goes alone into a fresh one; callers rotate
+    # before a line that does not fit into a started group.
+    n = bisect_right(cum, room) or 1
+    if limit is not None:
+        # The per-log path checks the pool before each line: a line is taken while
+        # the pool, without it, is still within the limit.
+        n = min(n, 1 + bisect_right(cum, limit - pool_bytes))
+    return n, cum[n - 1]
+
+
+class GroupPool:
+    """GroupLists by key sharing a byte count, optionally limited (iLogtail's log group pool).
+
+    `new_group(key, ctx)` makes each group as it starts (tags, topic, pack id). When
+    `limit` is set and the pool holds more bytes than that before an add, every group
+    goes to the queue first, oldest first per key; a refusal keeps the rest and raises.
+    Keys leave the pool when their groups are sent or drained, so per-key state lasts
+    only until the next flush.
+    """
+
+    def __init__(
+        self,
+        queue: Queue,
+        new_group: NewGroup,
+        max_log_count: int,
+        max_group_count: int,
+        limit: int | None = None,
+    ) -> None:
+        self.queue = queue
+        self.new_group = new_group
+        self.max_log_count = max_log_count
+        self.max_group_count = max_group_count
+        self.limit = limit
+        self.bytes = 0
+        self.lists: dict[Hashable, GroupList] = {}
+
+    def __len__(self) -> int:
+        """The number of groups held."""
+        return sum(len(lst) for lst in self.lists.values())
+
+    def list_for(self, key: Hashable) -> GroupList:
+        lst = self.lists.get(key)
+        if lst is None:
+            lst = self.lists[key] = GroupList(self, key)
+        return lst
+
+    def add_log(self, key: Hashable, log: Log, ctx: LogContext | None = None) -> None:
+        """Add one log under `key`; QueueFullError means it was not taken."""
+        if self.limit is not None and self.bytes > self.limit:
+            self.send_all()
+        self.list_for(key).add_log(log, log_bytes(log), ctx)
+
+    def add_slice(
+        self,
+        key: Hashable,
+        batch: LogBatch,
+        start: int = 0,
+        stop: int | None = None,
+        ctx: LogContext | None = None,
+    ) -> None:
+        """Add lines [start:stop] under `key`; QueueFullError.consumed counts lines taken."""
+        stop = len(batch) if stop is None else stop
+        i = start
+        while i < stop:
+            try:
+                if self.limit is not None and self.bytes > self.limit:
+                    self.send_all()
+                i += self.list_for(key).add_slice(batch, i, stop, ctx)
+            except QueueFullError as e:
+                raise QueueFullError(str(e), consumed=i - start + e.consumed) from None
+
+    def send_all(self) -> None:
+        """Queue every group, key by key, oldest first; QueueFullError keeps the rest."""
+        for key, lst in list(self.lists.items()):
+            while lst.groups:
+                lst.send_oldest()
+            del self.lists[key]
+
+    def drain(self) -> list[LogGroup]:
+        """Take every group out (for flush), key by key, oldest first."""
+        groups = [g for lst in self.lists.values() for g in lst.groups]
+        self.lists.clear()
+        self.bytes = 0
+        return groups
+
+    def clear(self) -> None:
+        self.lists.clear()
+        self.bytes = 0

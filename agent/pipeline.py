@@ -1,0 +1,193 @@
+"""A running pipeline: inputs → processors → aggregator → queue → flushers.
+
+Each input runs on its own thread and hands chunks to the pipeline (the Collector);
+processors run on that thread; the RunningAggregator serialises the aggregator and
+flushes on its timer; Delivery drains the bounded queue into one lane per flusher.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from agent.config import PipelineConfig
+from agent.delivery import Delivery
+from agent.events import EventBus
+from agent.metrics import PipelineMetrics
+from agent.plugin import Context
+from agent.protocol import Log, LogBatch, LogContext, LogGroup
+from agent.queue import LogGroupQueue
+from agent.registry import Registry
+from agent.runner import RunningAggregator
+
+__all__ = ["Pipeline"]
+
+_log = logging.getLogger("tailbox.pipeline")
+
+
+class Pipeline:
+    def __init__(
+        self,
+        config: PipelineConfig,
+        registry: Registry,
+        events: EventBus | None = None,
+        *,
+        once: bool = False,
+        checkpoints: Any = None,
+        on_group: Callable[[LogGroup], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.name = config.name
+        self.once = once
+        self.events = events or EventBus()
+        self.metrics = PipelineMetrics(self.name)
+        self.queue = LogGroupQueue(config.global_value("DefaultLogGroupQueueSize"))
+        self.metrics.queue_depth = lambda: self.queue.depth
+        self.metrics.queue_capacity = self.queue.capacity
+        self.context = Context(
+            self.name,
+            checkpoints=checkpoints,
+            metrics=self.metrics,
+            once=once,
+            report=lambda kind, data: self.events.publish(kind, self.name, **data),
+        )
+
+        def create(entry: Any) -> Any:
+            return registry.create(entry.type, entry.params)
+
+        self.inputs = [(p.type, create(p)) for p in config.inputs]
+        self.processors = [(p.type, create(p)) for p in config.processors]
+        self.flushers = [(p.type, create(p)) for p in config.flushers]
+        agg_config = config.aggregators[0]
+        for _, plugin in (*self.processors, *self.flushers, *self.inputs):
+            plugin.init(self.context)
+        self.delivery = Delivery(
+            self.queue, self.flushers, self.name, self.events, self.metrics, on_group
+        )
+        self.aggregator = RunningAggregator(
+            create(agg_config),
+            self.queue,
+            self.context,
+            name=agg_config.type,
+            default_interval_ms=config.global_value("AggregatIntervalMs"),
+            events=self.events,
+            metrics=self.metrics,
+            slow_flusher=self.delivery.slowest,
+        )
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._started = False
+
+    # -- the Collector inputs call ---------------------------------------------------
+
+    def add_batch(self, batch: LogBatch, ctx: LogContext) -> bool:
+        m = self.metrics
+        m.lines += len(batch.lines)
+        m.bytes += sum(map(len, batch.lines))
+        if self.processors:
+            logs = self._process(batch.to_logs())
+            m.logs += len(logs)
+            return self.aggregator.add_logs(logs, ctx)
+        m.logs += len(batch.lines)
+        return self.aggregator.add_batch(batch, ctx)
+
+    def add_logs(self, logs: list[Log], ctx: LogContext) -> bool:
+        self.metrics.lines += len(logs)
+        logs = self._process(logs)
+        self.metrics.logs += len(logs)
+        return self.aggregator.add_logs(logs, ctx)
+
+    def _process(self, logs: list[Log]) -> list[Log]:
+        for name, processor in self.processors:
+            try:
+                logs = processor.process_logs(logs)
+            except Exception as e:
+                # A processor bug must not lose the chunk: pass it on unprocessed.
+                self.metrics.errors += 1
+                _log.exception("pipeline %s: processor %s failed", self.name, name)
+                self.events.publish("error", self.name, plugin=name, message=str(e))
+        return logs
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        self.delivery.start()
+        self.aggregator.start()
+        for index, (name, plugin) in enumerate(self.inputs):
+            thread = threading.Thread(
+                target=self._run_input,
+                args=(name, plugin),
+                name=f"tailbox-{self.name}-{name}-{index}",
+                daemon=True,
+            )
+            self._threads.append(thread)
+            thread.start()
+
+    def _run_input(self, name: str, plugin: Any) -> None:
+        try:
+            plugin.run(self, self._stop, self.once)
+        except Exception as e:
+            self.metrics.errors += 1
+            _log.exception("pipeline %s: input %s stopped on an error", self.name, name)
+            self.events.publish("error", self.name, plugin=name, message=f"input stopped: {e}")
+
+    def inputs_done(self, timeout: float | None = None) -> bool:
+        """Wait until every input has returned (in once mode: read to the end)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return not any(t.is_alive() for t in self._threads)
+
+    def stop(self, timeout: float | None = None) -> bool:
+        """Stop reading, flush, deliver what was read; True when everything was delivered.
+
+        Within `timeout` (default: the pipeline's StopTimeoutSecs) blocked readers may
+        still hand over their chunk and flushers keep retrying; after it, whatever is
+        not delivered stays unacknowledged (it is read again on the next start).
+        """
+        if timeout is None:
+            timeout = float(self.config.global_value("StopTimeoutSecs"))
+        deadline = time.monotonic() + timeout
+        self._stop.set()
+        if not self.inputs_done(max(0.0, deadline - time.monotonic())):
+            self.aggregator.abandon()
+            self.inputs_done()
+        queued = self._final_flush(deadline)
+        self.queue.close()
+        delivered = self.delivery.stop(max(0.0, deadline - time.monotonic()))
+        ok = queued and delivered
+        if not ok:
+            self.events.publish(
+                "warning",
+                self.name,
+                message="stopped before everything read was delivered "
+                f"({self.delivery.undelivered} LogGroup(s) given up); what was not delivered "
+                "was not acknowledged",
+            )
+        return ok
+
+    def _final_flush(self, deadline: float) -> bool:
+        done = threading.Event()
+        result: list[bool] = []
+
+        def flush() -> None:
+            result.append(self.aggregator.stop())
+            done.set()
+
+        threading.Thread(target=flush, name=f"tailbox-{self.name}-final-flush", daemon=True).start()
+        if not done.wait(max(0.0, deadline - time.monotonic())):
+            self.aggregator.abandon()
+            done.wait()
+        return bool(result and result[0])
+
+    def run_once(self) -> bool:
+        """Read every input to its current end, deliver everything, stop."""
+        self.start()
+        self.inputs_done()
+        return self.stop()

@@ -1,0 +1,125 @@
+"""Delivery: one lane per flusher, retries with backoff, acknowledgement after all flushers."""
+
+import threading
+import time
+
+from agent import delivery
+from agent.events import EventBus
+from agent.metrics import PipelineMetrics
+from agent.plugin import DeliveryRejected
+from agent.protocol import Log, LogGroup
+from agent.queue import LogGroupQueue
+
+
+def wait_until(condition, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.005)
+
+
+class ListFlusher:
+    def __init__(self, fail_first=0, gate=None, reject=False):
+        self.groups = []
+        self.fail_first = fail_first
+        self.gate = gate
+        self.reject = reject
+        self.calls = 0
+        self.stopped = False
+
+    def flush(self, groups):
+        self.calls += 1
+        if self.gate is not None:
+            self.gate.wait()
+        if self.reject:
+            raise DeliveryRejected("400 bad request")
+        if self.calls <= self.fail_first:
+            raise ConnectionError("receiver down")
+        self.groups.extend(groups)
+
+    def stop(self):
+        self.stopped = True
+
+
+def group(n):
+    g = LogGroup(logs=[Log(0, {"n": str(n)})])
+    return g
+
+
+def test_every_flusher_gets_every_group_and_ack_follows_the_last(monkeypatch):
+    monkeypatch.setattr(delivery, "BACKOFF_FIRST", 0.01)
+    queue = LogGroupQueue(100)
+    fast, flaky = ListFlusher(), ListFlusher(fail_first=3)
+    acked = []
+    d = delivery.Delivery(queue, [("fast", fast), ("flaky", flaky)], "p", EventBus(),
+                          PipelineMetrics("p"))
+    d.start()
+    for i in range(20):
+        g = group(i)
+        g.acks.append(lambda i=i: acked.append((i, len(flaky.groups) > 0)))
+        queue.add(g)
+    queue.close()
+    assert d.stop(timeout=10)
+    assert len(fast.groups) == len(flaky.groups) == 20
+    assert sorted(i for i, _ in acked) == list(range(20))
+    assert all(flaky_had_it for _, flaky_had_it in acked)
+    assert fast.stopped and flaky.stopped
+
+
+def test_a_stuck_flusher_does_not_stop_the_others_until_its_backlog_fills():
+    queue = LogGroupQueue(4)
+    gate = threading.Event()
+    stuck, healthy = ListFlusher(gate=gate), ListFlusher()
+    metrics = PipelineMetrics("p")
+    d = delivery.Delivery(queue, [("stuck", stuck), ("healthy", healthy)], "p", EventBus(), metrics)
+    d.start()
+    for i in range(6):
+        queue.add_with_wait(group(i), timeout=5)
+    wait_until(lambda: len(healthy.groups) == 6)
+    assert stuck.groups == [] and d.slowest() == "stuck"
+    assert metrics.groups == 0  # nothing acknowledged while one flusher has not delivered
+    gate.set()
+    queue.close()
+    assert d.stop(timeout=10)
+    assert len(stuck.groups) == 6 and metrics.groups == 6
+
+
+def test_failures_raise_one_event_per_episode_and_recovery_is_announced(monkeypatch):
+    monkeypatch.setattr(delivery, "BACKOFF_FIRST", 0.001)
+    queue = LogGroupQueue(4)
+    events = EventBus()
+    flaky = ListFlusher(fail_first=5)
+    d = delivery.Delivery(queue, [("flaky", flaky)], "p", events, PipelineMetrics("p"))
+    d.start()
+    queue.add(group(1))
+    queue.close()
+    assert d.stop(timeout=10)
+    assert len(events.history("flusher_error")) == 1
+    assert len(events.history("flusher_recovered")) == 1
+
+
+def test_permanent_rejection_is_counted_not_retried():
+    queue = LogGroupQueue(4)
+    metrics = PipelineMetrics("p")
+    rejecting = ListFlusher(reject=True)
+    d = delivery.Delivery(queue, [("r", rejecting)], "p", EventBus(), metrics)
+    d.start()
+    queue.add(group(1))
+    queue.close()
+    assert d.stop(timeout=10)
+    assert rejecting.calls == 1 and metrics.dropped == 1 and metrics.errors == 1
+
+
+def test_shutdown_deadline_gives_up_without_acknowledging(monkeypatch):
+    monkeypatch.setattr(delivery, "BACKOFF_FIRST", 0.01)
+    queue = LogGroupQueue(4)
+    down = ListFlusher(fail_first=10**9)
+    acked = []
+    d = delivery.Delivery(queue, [("down", down)], "p", EventBus(), PipelineMetrics("p"))
+    d.start()
+    g = group(1)
+    g.acks.append(lambda: acked.append(1))
+    queue.add(g)
+    queue.close()
+    assert not d.stop(timeout=0.3)
+    assert acked == [] and d.undelivered == 1
