@@ -217,7 +217,7 @@ def parse_config(
     problems.extend(_parse_globals(data.get("global"), config, file, _line_of(data, "global")))
     for section in SECTIONS:
         problems.extend(_parse_section(data, section, config, file, registry))
-    if not config.inputs:
+    if not data.get("inputs"):
         problems.append(
             ConfigProblem(
                 "a pipeline needs at least one input, e.g. {Type: input_file, FilePaths: [...]}",
@@ -226,7 +226,7 @@ def parse_config(
                 line=_line_of(data, "inputs"),
             )
         )
-    if not config.flushers:
+    if not data.get("flushers"):
         problems.append(
             ConfigProblem(
                 "a pipeline needs at least one flusher, e.g. {Type: flusher_stdout}",

@@ -51,8 +51,9 @@ def test_every_flusher_gets_every_group_and_ack_follows_the_last(monkeypatch):
     queue = LogGroupQueue(100)
     fast, flaky = ListFlusher(), ListFlusher(fail_first=3)
     acked = []
-    d = delivery.Delivery(queue, [("fast", fast), ("flaky", flaky)], "p", EventBus(),
-                          PipelineMetrics("p"))
+    d = delivery.Delivery(
+        queue, [("fast", fast), ("flaky", flaky)], "p", EventBus(), PipelineMetrics("p")
+    )
     d.start()
     for i in range(20):
         g = group(i)

@@ -25,7 +25,11 @@ def test_slices_materialise_in_order_and_merge_when_adjacent():
     assert len(group) == 5
     assert len(list(group.parts())) == 3  # the two adjacent slices became one
     assert [log.contents for log in group.logs] == [
-        {"content": "a"}, {"content": "b"}, {"content": "c"}, {"k": "v"}, {"content": "d"}
+        {"content": "a"},
+        {"content": "b"},
+        {"content": "c"},
+        {"k": "v"},
+        {"content": "d"},
     ]
     assert group.logs[0].time == 10 and group.logs[0].time_ns == 5
 

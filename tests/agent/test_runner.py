@@ -97,10 +97,26 @@ def test_add_flush_reset_never_overlap_under_concurrent_callers():
 
 
 def test_interval_from_init_else_pipeline_default():
-    assert RunningAggregator(CountingAggregator(interval_ms=250), LogGroupQueue(), Context(),
-                             name="a", default_interval_ms=3000).interval_ms == 250
-    assert RunningAggregator(CountingAggregator(interval_ms=0), LogGroupQueue(), Context(),
-                             name="a", default_interval_ms=1234).interval_ms == 1234
+    assert (
+        RunningAggregator(
+            CountingAggregator(interval_ms=250),
+            LogGroupQueue(),
+            Context(),
+            name="a",
+            default_interval_ms=3000,
+        ).interval_ms
+        == 250
+    )
+    assert (
+        RunningAggregator(
+            CountingAggregator(interval_ms=0),
+            LogGroupQueue(),
+            Context(),
+            name="a",
+            default_interval_ms=1234,
+        ).interval_ms
+        == 1234
+    )
 
 
 def test_timer_flushes_on_its_interval():
@@ -119,8 +135,15 @@ def test_full_queue_pauses_the_caller_fires_events_and_loses_nothing():
     queue = LogGroupQueue(1)
     events = EventBus()
     metrics = PipelineMetrics("p")
-    runner = RunningAggregator(agg, queue, Context("p"), name="agg", events=events,
-                               metrics=metrics, slow_flusher=lambda: "flusher_slow")
+    runner = RunningAggregator(
+        agg,
+        queue,
+        Context("p"),
+        name="agg",
+        events=events,
+        metrics=metrics,
+        slow_flusher=lambda: "flusher_slow",
+    )
     added = []
 
     def produce():
@@ -154,13 +177,11 @@ def test_full_queue_pauses_the_caller_fires_events_and_loses_nothing():
 def test_batch_path_retries_only_the_lines_not_consumed():
     class BatchAggregator(CountingAggregator):
         def add_batch(self, batch, ctx):
-            taken = 0
-            for log in batch.to_logs():
+            for taken, log in enumerate(batch.to_logs()):
                 try:
                     self.add(log, ctx)
                 except QueueFullError as e:
                     raise QueueFullError(consumed=taken) from e
-                taken += 1
 
     agg = BatchAggregator(per_group=3)
     queue = LogGroupQueue(1)

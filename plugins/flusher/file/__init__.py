@@ -36,10 +36,21 @@ class FlusherFile(Plugin):
         self._file: IO[bytes] | None = None
 
     def _open(self) -> IO[bytes]:
+        if self._file is not None and self._rotated(self._file):
+            self._close()
         if self._file is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._file = open(self.path, "ab")  # noqa: SIM115 - kept open across flushes
         return self._file
+
+    def _rotated(self, f: IO[bytes]) -> bool:
+        """The path now names another file (or none): logrotate moved ours away."""
+        try:
+            now = os.stat(self.path)
+        except OSError:
+            return True
+        mine = os.fstat(f.fileno())
+        return (now.st_dev, now.st_ino) != (mine.st_dev, mine.st_ino)
 
     def flush(self, groups: list[LogGroup]) -> None:
         data = encode_groups(groups)
