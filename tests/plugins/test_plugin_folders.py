@@ -1,4 +1,4 @@
-"""Meta-test: every plugin in plugins.yml has its folder, README (with a current table) and sample."""
+"""Meta-test: each plugin in plugins.yml has its folder, a README with a current table, a sample."""
 
 import pytest
 import yaml
