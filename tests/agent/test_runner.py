@@ -77,13 +77,13 @@ def drain(queue, into, stop):
 
 
 def test_add_flush_reset_never_overlap_under_concurrent_callers():
-    agg = CountingAggregator(per_group=3, interval_ms=1)
+    agg = CountingAggregator(per_group=3, interval_ms=5)
     queue = LogGroupQueue(10_000)  # room for every group: this test is about overlap only
     runner = RunningAggregator(agg, queue, Context(), name="agg")
     runner.start()
 
     def produce(base):
-        for i in range(2000):
+        for i in range(1000):
             runner.add(Log(0, {"n": f"{base}-{i}"}))
 
     threads = [threading.Thread(target=produce, args=(b,)) for b in range(3)]
