@@ -25,13 +25,21 @@ from dataclasses import dataclass
 from itertools import accumulate, count
 from typing import Protocol
 
-from agent.protocol import PACK_ID_TAG, Log, LogBatch, LogContext, LogGroup, LogTag
+from agent.protocol import (
+    FIELD_OVERHEAD,
+    LOG_OVERHEAD,
+    PACK_ID_TAG,
+    Log,
+    LogBatch,
+    LogContext,
+    LogGroup,
+    LogTag,
+    log_size,
+)
 from agent.queue import QueueFullError
 
 __all__ = [
     "BUSY_PACK_SEQ_TIMEOUT",
-    "FIELD_OVERHEAD",
-    "LOG_OVERHEAD",
     "MAX_GROUP_BYTES",
     "MAX_POOL_BYTES",
     "PACK_SEQ_BUSY",
@@ -45,14 +53,11 @@ __all__ = [
     "PackSeqMap",
     "Queue",
     "fnv1a_64",
-    "log_bytes",
     "pack_id_prefix",
 ]
 
 MAX_GROUP_BYTES = 3 * 1024 * 1024  # iLogtail's MaxLogGroupSize
 MAX_POOL_BYTES = 10 * 1024 * 1024  # iLogtail's MaxLogGroupPoolSize (context aggregator)
-LOG_OVERHEAD = 6
-FIELD_OVERHEAD = 5
 
 # iLogtail prunes the per-source pack sequences at most every 10 minutes, dropping those
 # idle for 30 days (1 day when the map is busy). It never caps the map; Tailbox does,
@@ -93,16 +98,6 @@ def pack_id_prefix(text: str) -> str:
     """A new pack id prefix for `text` (iLogtail's util.NewPackIDPrefix): FNV-1a 64, %X."""
     seed = f"{text}\x00{_NONCE}\x00{next(_prefix_count)}"
     return f"{fnv1a_64(seed.encode('utf-8', 'surrogatepass')):X}"
-
-
-def log_bytes(log: Log) -> int:
-    """iLogtail's size estimate in UTF-8 bytes, as Go counts them and as LogBatch.size does."""
-    size = LOG_OVERHEAD
-    for k, v in log.contents.items():
-        # isascii() is O(1) in CPython, so only non-ASCII text pays for an encode.
-        size += FIELD_OVERHEAD + (len(k) if k.isascii() else len(k.encode("utf-8", "replace")))
-        size += len(v) if v.isascii() else len(v.encode("utf-8", "replace"))
-    return size
 
 
 @dataclass(slots=True)
@@ -183,9 +178,6 @@ class GroupList:
         self.groups: deque[LogGroup] = deque()
         self.sizes: deque[int] = deque()
         self.count = 0  # logs in the current (last) group
-
-    def __len__(self) -> int:
-        return len(self.groups)
 
     def add_log(self, log: Log, size: int, ctx: LogContext | None) -> None:
         """Append one log of `size` bytes; QueueFullError (log not taken) from a quick flush."""
@@ -300,10 +292,6 @@ class GroupPool:
         self.bytes = 0
         self.lists: dict[Hashable, GroupList] = {}
 
-    def __len__(self) -> int:
-        """The number of groups held."""
-        return sum(len(lst) for lst in self.lists.values())
-
     def list_for(self, key: Hashable) -> GroupList:
         lst = self.lists.get(key)
         if lst is None:
@@ -314,7 +302,7 @@ class GroupPool:
         """Add one log under `key`; QueueFullError means it was not taken."""
         if self.limit is not None and self.bytes > self.limit:
             self.send_all()
-        self.list_for(key).add_log(log, log_bytes(log), ctx)
+        self.list_for(key).add_log(log, log_size(log), ctx)
 
     def add_slice(
         self,

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "CONTENT_KEY",
+    "FIELD_OVERHEAD",
+    "LOG_OVERHEAD",
     "PACK_ID_TAG",
     "Log",
     "LogBatch",
@@ -25,8 +27,8 @@ __all__ = [
 CONTENT_KEY = "content"
 PACK_ID_TAG = "__pack_id__"
 # iLogtail's per-log size estimate: 6 + sum(5 + len(key) + len(value)).
-_LOG_OVERHEAD = 6
-_FIELD_OVERHEAD = 5
+LOG_OVERHEAD = 6
+FIELD_OVERHEAD = 5
 
 
 @dataclass(slots=True)
@@ -88,15 +90,17 @@ class LogBatch:
     def size(self, start: int = 0, stop: int | None = None) -> int:
         """iLogtail's size estimate of lines [start:stop], computed per slice."""
         lines = self.lines[start:stop]
-        overhead = _LOG_OVERHEAD + _FIELD_OVERHEAD + len(self.key)
+        overhead = LOG_OVERHEAD + FIELD_OVERHEAD + len(self.key)
         return overhead * len(lines) + sum(map(len, lines))
 
 
 def log_size(log: Log) -> int:
-    """iLogtail's estimate of a log's serialised size (aggregator byte limits use it)."""
-    size = _LOG_OVERHEAD
+    """iLogtail's estimate of a log's serialised size in UTF-8 bytes (as Go and LogBatch count)."""
+    size = LOG_OVERHEAD
     for k, v in log.contents.items():
-        size += _FIELD_OVERHEAD + len(k) + len(v)
+        # isascii() is O(1) in CPython, so only non-ASCII text pays for an encode.
+        size += FIELD_OVERHEAD + (len(k) if k.isascii() else len(k.encode("utf-8", "replace")))
+        size += len(v) if v.isascii() else len(v.encode("utf-8", "replace"))
     return size
 
 
