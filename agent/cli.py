@@ -107,9 +107,6 @@ def cmd_run(args: argparse.Namespace) -> int:
             _err(f"done in {elapsed:.2f} s" + ("" if ok else "; some logs were NOT delivered"))
         return EXIT_OK if ok else EXIT_FAILED
 
-    for config in configs:
-        if not args.quiet:
-            _err(_describe(config))
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -120,6 +117,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    for config in configs:
+        if not args.quiet:
+            _err(_describe(config))
     pipelines_before = dict.fromkeys(c.name for c in configs if c.enable)
     agent.start(configs)
     if not args.quiet:

@@ -98,6 +98,7 @@ def test_run_without_config_uses_the_embedded_default(tmp_path):
     )
     try:
         first = proc.stderr.readline()
+        assert "running" in proc.stderr.readline()
         proc.send_signal(signal.SIGINT)
         _, rest = proc.communicate(timeout=30)
     finally:

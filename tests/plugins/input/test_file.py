@@ -552,20 +552,6 @@ def test_without_file_events_it_polls_and_warns(
 # -- files that cannot be read -------------------------------------------------------------
 
 
-def test_unreadable_file_warns_once_and_the_rest_is_read(tmp_path: Path) -> None:
-    secret = tmp_path / "secret.log"
-    secret.write_bytes(b"hidden\n")
-    secret.chmod(0)
-    if os.access(secret, os.R_OK):
-        pytest.skip("running as root: mode 000 does not stop reading (see the FIFO test)")
-    (tmp_path / "ok.log").write_bytes(b"fine\n")
-    h = Harness({"FilePaths": [str(tmp_path / "*.log")]})
-    assert h.once().lines() == [b"fine"]
-    [warning] = h.warnings()
-    assert "secret.log" in warning and "Permission denied" in warning
-    assert h.metrics.files[str(secret)].last_error
-
-
 def test_permission_denied_warns_once_then_reads_once_allowed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
