@@ -2,16 +2,22 @@
 
 A `GroupPool` maps keys (a source, a shard, a group-key tuple) to `GroupList`s, the
 ordered groups of one key. The rules are iLogtail's: a group is full at
-`max_log_count` logs or when the next log would take it past `MAX_GROUP_BYTES`; when the
-current group is full and its key already holds `max_group_count` groups, the oldest
-goes to `queue.add` ("quick flush"), and if the queue refuses, the log is not taken and
-`QueueFullError` propagates. Unlike iLogtail, a log larger than the byte limit goes
-alone into a fresh group instead of leaving an empty group behind (iLogtail's Flush
-stops at the first empty group and drops everything after it).
+`max_log_count` logs or when the next log would take it past `max_group_bytes`
+(`MAX_GROUP_BYTES` by default); when the current group is full and its key already
+holds `max_group_count` groups, the oldest goes to `queue.add` ("quick flush"), and if
+the queue refuses, the log is not taken and `QueueFullError` propagates. Unlike
+iLogtail, a log larger than the byte limit goes alone into a fresh group instead of
+leaving an empty group behind (iLogtail's Flush stops at the first empty group and
+drops everything after it).
 
 The batch path (`add_slice`) cuts groups by slicing a `LogBatch`, sizing whole slices
 at once; only a slice that would cross a byte limit is sized line by line, in C
-(`accumulate` + `bisect`). Both paths give identical groups.
+(`accumulate` + `bisect`). Both paths give identical groups. `add_keyed` takes a batch
+whose lines belong to different keys (a content value, a shard) by runs of equal keys.
+
+Keyed aggregators whose keys come from log data bound their state with `max_keys`:
+a new key beyond it first sends the oldest key's groups to the queue. `Alarm` counts a
+kind of problem and warns about it at most once per `WARNING_INTERVAL`.
 """
 
 from __future__ import annotations
@@ -20,10 +26,10 @@ import secrets
 import time
 from bisect import bisect_right
 from collections import OrderedDict, deque
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from itertools import accumulate, count
-from typing import Protocol
+from itertools import accumulate, count, groupby
+from typing import Any, Protocol
 
 from agent.protocol import (
     FIELD_OVERHEAD,
@@ -46,6 +52,9 @@ __all__ = [
     "PACK_SEQ_CAPACITY",
     "PACK_SEQ_CLEAN_INTERVAL",
     "PACK_SEQ_TIMEOUT",
+    "SKIP",
+    "WARNING_INTERVAL",
+    "Alarm",
     "GroupList",
     "GroupPool",
     "NewGroup",
@@ -58,6 +67,7 @@ __all__ = [
 
 MAX_GROUP_BYTES = 3 * 1024 * 1024  # iLogtail's MaxLogGroupSize
 MAX_POOL_BYTES = 10 * 1024 * 1024  # iLogtail's MaxLogGroupPoolSize (context aggregator)
+WARNING_INTERVAL = 10.0  # seconds between two warnings of one kind, like iLogtail's alarms
 
 # iLogtail prunes the per-source pack sequences at most every 10 minutes, dropping those
 # idle for 30 days (1 day when the map is busy). It never caps the map; Tailbox does,
@@ -78,6 +88,14 @@ _NONCE = secrets.token_hex(8)
 _prefix_count = count()
 
 type NewGroup = Callable[[Hashable, LogContext | None], LogGroup]
+
+
+class _Skip:
+    def __repr__(self) -> str:
+        return "SKIP"
+
+
+SKIP: Any = _Skip()  # the key of a line `add_keyed` passes over (an aggregator drops it)
 
 
 class Queue(Protocol):
@@ -181,14 +199,15 @@ class GroupList:
 
     def add_log(self, log: Log, size: int, ctx: LogContext | None) -> None:
         """Append one log of `size` bytes; QueueFullError (log not taken) from a quick flush."""
+        pool = self.pool
         if not self.groups:
             self._start(ctx)
-        elif self.count >= self.pool.max_log_count or self.sizes[-1] + size > MAX_GROUP_BYTES:
+        elif self.count >= pool.max_log_count or self.sizes[-1] + size > pool.max_group_bytes:
             self._rotate(ctx)
         self.groups[-1].append(log)
         self.sizes[-1] += size
         self.count += 1
-        self.pool.bytes += size
+        pool.bytes += size
 
     def add_slice(self, batch: LogBatch, start: int, stop: int, ctx: LogContext | None) -> int:
         """Take lines [start:stop] of `batch`; returns how many were taken.
@@ -200,6 +219,7 @@ class GroupList:
         pool = self.pool
         limit = pool.limit
         max_count = pool.max_log_count
+        max_bytes = pool.max_group_bytes
         lines = batch.lines
         overhead = LOG_OVERHEAD + FIELD_OVERHEAD + len(batch.key)
         groups, sizes = self.groups, self.sizes
@@ -209,13 +229,13 @@ class GroupList:
                 break
             if not groups:
                 self._start(ctx)
-            elif self.count >= max_count or sizes[-1] + overhead + len(lines[i]) > MAX_GROUP_BYTES:
+            elif self.count >= max_count or sizes[-1] + overhead + len(lines[i]) > max_bytes:
                 try:
                     self._rotate(ctx)
                 except QueueFullError as e:
                     raise QueueFullError(str(e), consumed=i - start) from None
             j = min(stop, i + max_count - self.count)
-            room = MAX_GROUP_BYTES - sizes[-1]
+            room = max_bytes - sizes[-1]
             size = batch.size(i, j)
             if size <= room and (limit is None or pool.bytes + size <= limit):
                 n = j - i
@@ -272,8 +292,9 @@ class GroupPool:
     `new_group(key, ctx)` makes each group as it starts (tags, topic, pack id). When
     `limit` is set and the pool holds more bytes than that before an add, every group
     goes to the queue first, oldest first per key; a refusal keeps the rest and raises.
-    Keys leave the pool when their groups are sent or drained, so per-key state lasts
-    only until the next flush.
+    When `max_keys` is set and a new key would pass it, the oldest key's groups go to
+    the queue first (counted in `evicted_keys`). Keys leave the pool when their groups
+    are sent or drained, so per-key state lasts only until the next flush.
     """
 
     def __init__(
@@ -283,18 +304,28 @@ class GroupPool:
         max_log_count: int,
         max_group_count: int,
         limit: int | None = None,
+        max_group_bytes: int | None = None,
+        max_keys: int | None = None,
     ) -> None:
         self.queue = queue
         self.new_group = new_group
         self.max_log_count = max_log_count
         self.max_group_count = max_group_count
         self.limit = limit
+        # Read when the pool is made, not imported, so that tests can shrink the default.
+        self.max_group_bytes = MAX_GROUP_BYTES if max_group_bytes is None else max_group_bytes
+        self.max_keys = max_keys
+        self.evicted_keys = 0
         self.bytes = 0
         self.lists: dict[Hashable, GroupList] = {}
 
     def list_for(self, key: Hashable) -> GroupList:
         lst = self.lists.get(key)
         if lst is None:
+            if self.max_keys is not None and len(self.lists) >= self.max_keys:
+                # Dicts keep insertion order: the first key is the one started longest ago.
+                self.send_key(next(iter(self.lists)))
+                self.evicted_keys += 1
             lst = self.lists[key] = GroupList(self, key)
         return lst
 
@@ -323,12 +354,34 @@ class GroupPool:
             except QueueFullError as e:
                 raise QueueFullError(str(e), consumed=i - start + e.consumed) from None
 
+    def add_keyed(
+        self, batch: LogBatch, keys: Sequence[Hashable], ctx: LogContext | None = None
+    ) -> None:
+        """Add line i of `batch` under `keys[i]`, by runs of equal keys; SKIP lines are passed.
+
+        QueueFullError.consumed counts the lines taken or passed over before the refusal.
+        """
+        start = 0
+        for key, run in groupby(keys):
+            stop = start + sum(1 for _ in run)
+            if key is not SKIP:
+                try:
+                    self.add_slice(key, batch, start, stop, ctx)
+                except QueueFullError as e:
+                    raise QueueFullError(str(e), consumed=start + e.consumed) from None
+            start = stop
+
+    def send_key(self, key: Hashable) -> None:
+        """Queue the groups of `key`, oldest first; QueueFullError keeps the rest."""
+        lst = self.lists[key]
+        while lst.groups:
+            lst.send_oldest()
+        del self.lists[key]
+
     def send_all(self) -> None:
         """Queue every group, key by key, oldest first; QueueFullError keeps the rest."""
-        for key, lst in list(self.lists.items()):
-            while lst.groups:
-                lst.send_oldest()
-            del self.lists[key]
+        for key in list(self.lists):
+            self.send_key(key)
 
     def drain(self) -> list[LogGroup]:
         """Take every group out (for flush), key by key, oldest first."""
@@ -340,3 +393,50 @@ class GroupPool:
     def clear(self) -> None:
         self.lists.clear()
         self.bytes = 0
+
+
+class Alarm:
+    """One kind of problem of one plugin: counted, and warned about at most every interval.
+
+    Each call adds `count` to `total` (and to the pipeline metric named `metric`, when
+    the context has metrics); the warning, when one is due, says how many happened
+    since the last one and shows the latest `detail`.
+    """
+
+    def __init__(
+        self,
+        context: Any,
+        plugin: str,
+        what: str,
+        metric: str | None = None,
+        interval: float = WARNING_INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.context = context
+        self.plugin = plugin
+        self.what = what
+        self.metric = metric
+        self.interval = interval
+        self.clock = clock
+        self.total = 0
+        self._unreported = 0
+        self._next = 0.0
+
+    def __call__(self, count: int, detail: str) -> None:
+        if count <= 0:
+            return
+        self.total += count
+        metrics = self.context.metrics
+        if self.metric is not None and metrics is not None:
+            setattr(metrics, self.metric, getattr(metrics, self.metric) + count)
+        self._unreported += count
+        now = self.clock()
+        if now < self._next:
+            return
+        self._next = now + self.interval
+        message = (
+            f"{self.plugin}: {self._unreported} {self.what} since the last report; latest: {detail}"
+        )
+        self._unreported = 0
+        self.context.logger.warning(message)
+        self.context.report("warning", message=message, plugin=self.plugin)
