@@ -70,6 +70,7 @@ class FlusherLane:
         self._cond = threading.Condition()
         self._closed = False
         self._give_up = threading.Event()
+        self._retry_now = threading.Event()
         self.failing_since = 0.0
         self.last_error = ""
         self.delivered = 0
@@ -100,9 +101,16 @@ class FlusherLane:
             self._closed = True
             self._cond.notify_all()
 
+    def retry_now(self) -> bool:
+        """Cut the current backoff short (the GUI's "Retry now"); True if one was waiting."""
+        waiting = bool(self.failing_since)
+        self._retry_now.set()
+        return waiting
+
     def give_up(self) -> None:
         """Stop retrying (shutdown deadline passed): what is left is not acknowledged."""
         self._give_up.set()
+        self._retry_now.set()
         self.close()
 
     def join(self, timeout: float | None = None) -> None:
@@ -141,7 +149,9 @@ class FlusherLane:
                 self._failed(f"{type(e).__name__}: {e}", permanent=False)
                 delay = min(BACKOFF_MAX, BACKOFF_FIRST * 2**attempt) * random.uniform(0.5, 1.0)
                 attempt += 1
-                if self._give_up.wait(delay):
+                self._retry_now.wait(delay)
+                self._retry_now.clear()
+                if self._give_up.is_set():
                     return None
                 continue
             self.delivered += len(groups)
@@ -185,11 +195,15 @@ class Delivery:
         events: EventBus | None = None,
         metrics: PipelineMetrics | None = None,
         on_group: Callable[[LogGroup], None] | None = None,
+        *,
+        on_ack: Callable[[LogGroup], None] | None = None,
     ) -> None:
         self.queue = queue
         self.pipeline = pipeline
         self._metrics = metrics
         self._on_group = on_group
+        # Checkpoints: told of every group delivered (or refused for good), never of lost ones.
+        self._on_ack = on_ack
         self._lock = threading.Lock()
         self.lanes = [
             FlusherLane(f, name, pipeline, self._lane_done, events, metrics) for name, f in flushers
@@ -252,6 +266,11 @@ class Delivery:
                     self._metrics.delivered_logs += len(group)
         if pending.lost:
             return
+        if self._on_ack is not None:
+            try:
+                self._on_ack(group)
+            except Exception:
+                _log.exception("pipeline %s: acknowledging a group failed", self.pipeline)
         for ack in group.acks:
             try:
                 ack()  # type: ignore[operator]

@@ -1,0 +1,1 @@
+"""Tailbox's desktop window (PySide6); talks to the agent only through gui.bridge."""

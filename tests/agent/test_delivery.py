@@ -124,3 +124,18 @@ def test_shutdown_deadline_gives_up_without_acknowledging(monkeypatch):
     queue.close()
     assert not d.stop(timeout=0.3)
     assert acked == [] and d.undelivered == 1
+
+
+def test_retry_now_cuts_a_long_backoff_short(monkeypatch):
+    monkeypatch.setattr(delivery, "BACKOFF_FIRST", 3600.0)  # without retry_now: an hour
+    queue = LogGroupQueue(4)
+    flaky = ListFlusher(fail_first=1)
+    d = delivery.Delivery(queue, [("flaky", flaky)], "p", EventBus(), PipelineMetrics("p"))
+    d.start()
+    queue.add(group(1))
+    wait_until(lambda: flaky.calls == 1)
+    [lane] = d.lanes
+    assert lane.retry_now()
+    wait_until(lambda: len(flaky.groups) == 1)
+    queue.close()
+    assert d.stop(timeout=10)

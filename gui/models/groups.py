@@ -1,0 +1,83 @@
+"""The live LogGroups table: a ring of the latest group summaries, logs on a memory budget.
+
+The logs each summary kept for the detail pane share a budget: past it, the oldest
+rows keep their summary but let their logs go (the detail pane says so).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from PySide6.QtCore import Qt
+
+from gui.formatting import clock, human_bytes
+from gui.models.ring import RingTableModel
+from gui.summary import GroupSummary
+
+__all__ = ["DEFAULT_CAPACITY", "SAMPLE_BUDGET_BYTES", "GroupRingModel"]
+
+DEFAULT_CAPACITY = 10_000
+SAMPLE_BUDGET_BYTES = 32 * 1024 * 1024
+_NUMERIC = frozenset({4, 5})
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+
+class GroupRingModel(RingTableModel[GroupSummary]):
+    """The latest `capacity` delivered groups, oldest first."""
+
+    columns = ("Time", "Pipeline", "Source", "Topic", "Logs", "Bytes", "Tags", "Pack ID")
+
+    def __init__(self, capacity: int = DEFAULT_CAPACITY, parent: Any = None) -> None:
+        super().__init__(capacity, parent)
+        self.sample_budget = SAMPLE_BUDGET_BYTES
+        self._sampled: deque[GroupSummary] = deque()  # rows still holding logs, oldest first
+        self._sample_bytes = 0
+
+    def cell(self, g: GroupSummary, column: int, role: int) -> Any:
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return _text(g, column)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in _NUMERIC:
+            return _RIGHT
+        return None
+
+    @property
+    def sample_bytes(self) -> int:
+        return self._sample_bytes
+
+    def _added(self, g: GroupSummary) -> None:
+        if g.sample is None:
+            return
+        self._sampled.append(g)
+        self._sample_bytes += g.sample_bytes
+        while self._sample_bytes > self.sample_budget and len(self._sampled) > 1:
+            oldest = self._sampled.popleft()
+            self._sample_bytes -= oldest.sample_bytes
+            oldest.sample = None
+
+    def _let_go(self, g: GroupSummary) -> None:
+        # Rows leave oldest first, so a row that still holds logs is the oldest such row.
+        if self._sampled and self._sampled[0] is g:
+            self._sampled.popleft()
+            self._sample_bytes -= g.sample_bytes
+        g.sample = None
+
+
+def _text(g: GroupSummary, column: int) -> str:
+    match column:
+        case 0:
+            return clock(g.time)
+        case 1:
+            return g.pipeline
+        case 2:
+            return g.source
+        case 3:
+            return g.topic
+        case 4:
+            return f"{g.count:,}"
+        case 5:
+            return human_bytes(g.bytes)
+        case 6:
+            return g.tags_text()
+        case _:
+            return g.pack_id

@@ -1,0 +1,1 @@
+"""Small custom widgets: sparkline, gauge, queue-full banner, generated parameter forms."""

@@ -1,0 +1,1 @@
+"""The main window, its views, and the configuration editor."""

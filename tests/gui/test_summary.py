@@ -1,0 +1,42 @@
+"""The live view's per-group summary: counted by parts, bounded, decoded only when shown."""
+
+from agent.protocol import Log, LogBatch, LogGroup, LogTag, log_size
+from gui.summary import SAMPLE_LINE_BYTES, SAMPLE_LOGS, summarise
+
+
+def batch_group(lines: list[bytes]) -> LogGroup:
+    batch = LogBatch(lines, time=1_700_000_000)
+    group = LogGroup(source="/var/log/app.log", topic="t", log_tags=[LogTag("host", "a")])
+    group.extend_batch(batch, 0, len(lines))
+    group.log_tags.append(LogTag("__pack_id__", "ABC-1"))
+    return group
+
+
+def test_summary_counts_and_sizes_a_batch_group_without_materialising_it():
+    lines = [b"line %d" % i for i in range(1000)]
+    group = batch_group(lines)
+    s = summarise("p", group)
+    assert (s.pipeline, s.source, s.topic, s.count) == ("p", "/var/log/app.log", "t", 1000)
+    assert s.bytes == LogBatch(lines, 0).size()
+    assert s.pack_id == "ABC-1" and s.tags == (("host", "a"),)
+    assert not isinstance(next(group.parts()), list), "group.logs was called"
+
+
+def test_summary_keeps_at_most_the_first_logs_and_cuts_long_lines():
+    lines = [b"x" * (SAMPLE_LINE_BYTES * 2)] + [b"y"] * (SAMPLE_LOGS * 3)
+    logs = summarise("p", batch_group(lines)).logs()
+    assert len(logs) == SAMPLE_LOGS
+    assert len(logs[0].contents["content"]) == SAMPLE_LINE_BYTES
+    assert logs[1].contents == {"content": "y"} and logs[1].time == 1_700_000_000
+
+
+def test_summary_of_a_group_of_log_objects_keeps_their_contents():
+    logs = [Log(5, {"level": "ERROR", "msg": f"m{i}"}) for i in range(3)]
+    s = summarise("p", LogGroup(logs=logs))
+    assert s.count == 3 and s.bytes == sum(map(log_size, logs))
+    assert s.logs() == logs and s.pack_id == ""
+
+
+def test_summary_decodes_invalid_utf8_with_replacement():
+    s = summarise("p", batch_group([b"caf\xe9"]))
+    assert s.logs()[0].contents["content"] == "caf\ufffd"
