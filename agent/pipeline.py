@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from agent.acks import AckCounter
+from agent.checkpoint import CheckpointStore
 from agent.config import PipelineConfig
 from agent.delivery import Delivery
 from agent.events import EventBus
@@ -47,9 +49,16 @@ class Pipeline:
         self.queue = LogGroupQueue(config.global_value("DefaultLogGroupQueueSize"))
         self.metrics.queue_depth = lambda: self.queue.depth
         self.metrics.queue_capacity = self.queue.capacity
+        # Checkpoints: None -> this pipeline's store in the state dir; False -> none kept.
+        if checkpoints is None:
+            checkpoints = CheckpointStore.for_pipeline(
+                self.name, report=lambda m: self.events.publish("warning", self.name, message=m)
+            )
+        self.checkpoints = checkpoints or None
+        self.acks = AckCounter()
         self.context = Context(
             self.name,
-            checkpoints=checkpoints,
+            checkpoints=self.checkpoints,
             metrics=self.metrics,
             once=once,
             report=lambda kind, data: self.events.publish(kind, self.name, **data),
@@ -65,7 +74,13 @@ class Pipeline:
         for _, plugin in (*self.processors, *self.flushers, *self.inputs):
             plugin.init(self.context)
         self.delivery = Delivery(
-            self.queue, self.flushers, self.name, self.events, self.metrics, on_group
+            self.queue,
+            self.flushers,
+            self.name,
+            self.events,
+            self.metrics,
+            on_group,
+            on_ack=self.acks.group_done,
         )
         self.aggregator = RunningAggregator(
             create(agg_config),
@@ -87,17 +102,31 @@ class Pipeline:
         m = self.metrics
         m.lines += len(batch.lines)
         m.bytes += sum(map(len, batch.lines))
+        origin = batch.origin
         if self.processors:
             logs = self._process(batch.to_logs())
             m.logs += len(logs)
+            if origin is not None:
+                # Processors may build new Logs: the survivors carry the batch's origin.
+                for log in logs:
+                    log.origin = origin
+                self.acks.expect(origin, len(logs))
             return self.aggregator.add_logs(logs, ctx)
         m.logs += len(batch.lines)
+        self.acks.expect(origin, len(batch.lines))
         return self.aggregator.add_batch(batch, ctx)
 
     def add_logs(self, logs: list[Log], ctx: LogContext) -> bool:
         self.metrics.lines += len(logs)
+        origins = {id(log.origin): log.origin for log in logs if log.origin is not None}
         logs = self._process(logs)
         self.metrics.logs += len(logs)
+        if origins:
+            if len(origins) == 1:
+                [origin] = origins.values()
+                for log in logs:
+                    log.origin = origin
+            self.acks.expect_logs(logs, origins.values())
         return self.aggregator.add_logs(logs, ctx)
 
     def _process(self, logs: list[Log]) -> list[Log]:
@@ -161,6 +190,8 @@ class Pipeline:
         queued = self._final_flush(deadline)
         self.queue.close()
         delivered = self.delivery.stop(max(0.0, deadline - time.monotonic()))
+        if self.checkpoints is not None:
+            self.checkpoints.close()  # the last acknowledgements, written before we return
         ok = queued and delivered
         if not ok:
             self.events.publish(

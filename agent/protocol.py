@@ -33,11 +33,16 @@ FIELD_OVERHEAD = 5
 
 @dataclass(slots=True)
 class Log:
-    """One log: seconds since the epoch, its key/value contents, optional nanoseconds."""
+    """One log: seconds since the epoch, its key/value contents, optional nanoseconds.
+
+    `origin` is where the log was read (its batch's origin, e.g. a file range): opaque to
+    processors and aggregators, not compared, used to acknowledge what was delivered.
+    """
 
     time: int
     contents: dict[str, str]
     time_ns: int = 0
+    origin: object = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True, frozen=True)
@@ -84,8 +89,8 @@ class LogBatch:
         return texts
 
     def to_logs(self, start: int = 0, stop: int | None = None) -> list[Log]:
-        key, t, ns = self.key, self.time, self.time_ns
-        return [Log(t, {key: text}, ns) for text in self.texts(start, stop)]
+        key, t, ns, origin = self.key, self.time, self.time_ns, self.origin
+        return [Log(t, {key: text}, ns, origin) for text in self.texts(start, stop)]
 
     def size(self, start: int = 0, stop: int | None = None) -> int:
         """iLogtail's size estimate of lines [start:stop], computed per slice."""

@@ -1,5 +1,17 @@
-"""Shared test set-up: Qt renders offscreen (there is no display on CI)."""
+"""Shared test set-up: Qt renders offscreen (there is no display on CI), and every test
+gets its own config and state dirs (checkpoints!), which subprocesses inherit."""
 
 import os
 
+import pytest
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(autouse=True)
+def _private_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = tmp_path_factory.mktemp("tailbox-dirs")
+    monkeypatch.setenv("TAILBOX_STATE_DIR", str(base / "state"))
+    monkeypatch.setenv("TAILBOX_CONFIG_DIR", str(base / "config"))

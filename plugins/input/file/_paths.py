@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import os
 import re
+import stat
 
 __all__ = ["PathSpec", "glob_regex"]
 
@@ -77,8 +78,9 @@ class PathSpec:
     any other is made absolute like the includes and matches whole paths.
     """
 
-    def __init__(self, includes: list[str], excludes: list[str]) -> None:
+    def __init__(self, includes: list[str], excludes: list[str], max_depth: int = -1) -> None:
         self.includes = [_absolute(p) for p in includes]
+        self.max_depth = max_depth  # levels a `**` may stand for; -1: any
         self._include_res = [glob_regex(p) for p in self.includes]
         self._exclude_paths: list[re.Pattern[str]] = []
         self._exclude_names: list[re.Pattern[str]] = []
@@ -107,7 +109,7 @@ class PathSpec:
         """Every existing path the includes match and no exclude does, sorted, deduplicated."""
         found: set[str] = set()
         for pattern in self.includes:
-            for path in glob.iglob(pattern, recursive=True):
+            for path in expand(pattern, self.max_depth):
                 if not self.excluded(path):
                     found.add(path)
         return sorted(found)
@@ -127,6 +129,73 @@ class PathSpec:
                 if os.path.isdir(d) and not any(_inside(d, r) for r in recursive):
                     dirs.setdefault(d, False)
         return dirs
+
+
+def expand(pattern: str, max_depth: int = -1) -> list[str]:
+    """The paths `pattern` matches, like `glob(recursive=True)`, but a `**` descends at most
+    `max_depth` levels (-1: any) and enters each directory once: symbolic links to
+    directories are followed, a link loop is not (glob would go round it ~40 times)."""
+    parts = pattern.split(os.sep)
+    if "**" not in parts:
+        return glob.glob(pattern)
+    i = parts.index("**")
+    head = os.sep.join(parts[:i]) or os.sep
+    rest = os.sep.join(parts[i + 1 :])
+    bases = glob.glob(head) if _MAGIC.search(head) else [head]
+    out: list[str] = []
+    for base in bases:
+        for directory in _walk_dirs(base, max_depth):
+            if rest:
+                out.extend(expand(os.path.join(glob.escape(directory), rest), max_depth))
+            else:
+                out.extend(_entries(directory))
+    return out
+
+
+def _entries(directory: str) -> list[str]:
+    try:
+        with os.scandir(directory) as it:
+            return [e.path for e in it if not e.name.startswith(".")]
+    except OSError:
+        return []
+
+
+def _walk_dirs(base: str, max_depth: int) -> list[str]:
+    """`base` and the directories below it (hidden ones skipped, as glob's `**` does)."""
+    try:
+        st = os.stat(base)
+    except OSError:
+        return []
+    if not stat.S_ISDIR(st.st_mode):
+        return []
+    seen = {(st.st_dev, st.st_ino)}
+    found = [base]
+    level = [base]
+    depth = 0
+    while level and (max_depth < 0 or depth < max_depth):
+        depth += 1
+        below: list[str] = []
+        for directory in level:
+            try:
+                with os.scandir(directory) as it:
+                    entries = [e for e in it if not e.name.startswith(".")]
+            except OSError:
+                continue
+            for entry in sorted(entries, key=lambda e: e.name):
+                try:
+                    if not entry.is_dir():  # follows symbolic links
+                        continue
+                    st = os.stat(entry.path)
+                except OSError:
+                    continue
+                key = (st.st_dev, st.st_ino)
+                if key in seen:
+                    continue  # a link back up (a loop) or to a directory already searched
+                seen.add(key)
+                below.append(entry.path)
+        found.extend(below)
+        level = below
+    return found
 
 
 def _inside(path: str, root: str) -> bool:

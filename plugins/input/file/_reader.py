@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import stat
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from agent.protocol import LogBatch, LogContext, LogTag
+
+from ._windows import WINDOWS, open_shared
 
 __all__ = ["MAX_LINE_BYTES", "FileOrigin", "FileReader", "NotRegularFileError", "open_file"]
 
@@ -30,6 +33,8 @@ class FileOrigin:
     path: str
     start: int
     end: int
+    # The checkpoint ledger told when the batch is acknowledged (see _states.Ledger).
+    ledger: Any = field(default=None, compare=False, repr=False)
 
     @property
     def identity(self) -> tuple[int, int]:
@@ -41,8 +46,12 @@ class NotRegularFileError(OSError):
 
 
 def open_file(path: str) -> tuple[int, os.stat_result]:
-    """A read-only descriptor of the regular file at `path`, with its fstat."""
-    fd = os.open(path, _OPEN_FLAGS)
+    """A read-only descriptor of the regular file at `path`, with its fstat.
+
+    On Windows the file is opened with delete sharing (`_windows.open_shared`), so a
+    writer can still rename or delete it while it is read.
+    """
+    fd = open_shared(path) if WINDOWS else os.open(path, _OPEN_FLAGS)
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
@@ -100,6 +109,8 @@ class FileReader:
     class only turns bytes into lines and keeps the offsets right.
     """
 
+    max_line_bytes = MAX_LINE_BYTES  # MaxLineBytes; set per reader by _lines.LineOptions
+
     def __init__(
         self,
         path: str,
@@ -130,11 +141,25 @@ class FileReader:
             os.lseek(fd, self.offset, os.SEEK_SET)
 
     @classmethod
-    def open(cls, path: str, topic: str, tail_bytes: int | None = None) -> FileReader:
-        """Open `path` at its start; with `tail_bytes`, that far before its end, at a line start."""
+    def open(
+        cls,
+        path: str,
+        topic: str,
+        tail_bytes: int | None = None,
+        *,
+        offset: int | None = None,
+        align: bool = False,
+    ) -> FileReader:
+        """Open `path` at its start; with `tail_bytes`, that far before its end, at a line start.
+
+        With `offset` (a checkpoint) reading continues there; `align` moves on to the
+        next line start when the offset may fall inside a line.
+        """
         fd, st = open_file(path)
         ctx = LogContext(source=path, topic=topic, tags=[LogTag("__path__", path)])
         try:
+            if offset is not None:
+                return cls(path, fd, st, offset, ctx, align=align)
             if tail_bytes is not None:
                 return cls(path, fd, st, max(0, st.st_size - tail_bytes), ctx, align=True)
             return cls(path, fd, st, 0, ctx)
@@ -202,16 +227,21 @@ class FileReader:
             start = self.offset - len(data)
         elif self._skip_lf:
             self._skip_lf = False
-            if data.startswith(b"\n"):
-                data = data[1:]
-                start += 1
+            # The newline (or CRLF) that ends the flushed line makes no empty line.
+            skip = 1 if data.startswith(b"\n") else 2 if data.startswith(b"\r\n") else 0
+            data = data[skip:]
+            start += skip
         if not data:
             return None
         chunk_ascii = data.isascii()
         ascii_only = chunk_ascii and self._carry_ascii
-        if b"\r" in data:
+        if b"\r" not in data:
+            lines = data.split(b"\n")
+        elif data.count(b"\n") == data.count(b"\r\n"):
+            lines = data.split(b"\r\n")  # CRLF throughout: one split, 2x faster than replace
+        else:
             data = data.replace(b"\r\n", b"\n")
-        lines = data.split(b"\n")
+            lines = data.split(b"\n")
         rest = lines.pop()
         if lines:
             if self._carry:
@@ -226,7 +256,7 @@ class FileReader:
         if rest:
             self._carry.append(rest)
             self._carry_len += len(rest)
-        limit = MAX_LINE_BYTES
+        limit = self.max_line_bytes
         if self._carry_len > limit:
             pieces, remainder = _cut(b"".join(self._carry), limit)
             self._carry, self._carry_len = [remainder], len(remainder)
@@ -243,9 +273,10 @@ class FileReader:
 
     def _cut_lines(self, lines: list[bytes]) -> list[bytes]:
         out: list[bytes] = []
+        limit = self.max_line_bytes
         for line in lines:
-            if len(line) > MAX_LINE_BYTES:
-                pieces, last = _cut(line, MAX_LINE_BYTES)
+            if len(line) > limit:
+                pieces, last = _cut(line, limit)
                 self.split_lines += len(pieces)
                 out.extend(pieces)
                 out.append(last)

@@ -7,7 +7,7 @@ import os
 import stat
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from watchdog.events import (
@@ -28,8 +28,11 @@ from agent.metrics import FileStats
 from agent.plugin import Collector, Context
 from agent.protocol import LogBatch
 
+from ._lines import LineOptions
 from ._paths import PathSpec
 from ._reader import FileReader, NotRegularFileError
+from ._states import FileStates
+from ._windows import is_gone
 
 __all__ = ["GLOB_INTERVAL", "READ_BUDGET", "STAT_INTERVAL", "Settings", "Tailer"]
 
@@ -58,6 +61,8 @@ class Settings:
     flush_timeout: float
     topic: str
     chunk_size: int
+    lines: LineOptions = field(default_factory=LineOptions)  # MaxLineBytes, FileEncoding, Multiline
+    close_unused: float = 60.0  # CloseUnusedReaderIntervalSec
 
 
 class _Stopped(Exception):
@@ -97,13 +102,27 @@ class Tailer:
         self._observer: BaseObserver | None = None
         self._hints = _Hints(self)
         self._watches: dict[tuple[str, bool], ObservedWatch] = {}
+        # Checkpoints, copies and restarts (see _states.py).
+        self._states = FileStates(
+            context.checkpoints,
+            self._readers,
+            self._paths,
+            lambda path, offset, align=False: self._s.lines.open(
+                path, self._s.topic, offset=offset, align=align
+            ),
+            settings.tail_bytes,
+            context.metrics,
+        )
+        self._unused_check = 0.0
 
     # -- the two modes ----------------------------------------------------------------
 
     def run_once(self) -> None:
         """Read every matched file from its start to its current end, partial last line too."""
         try:
-            for path in self._s.spec.glob():
+            paths = self._s.spec.glob()
+            self._states.begin(paths, once=True)  # resume from checkpoints, if any
+            for path in paths:
                 if self._stop.is_set():
                     return
                 reader = self._open(path, tail=False)
@@ -151,6 +170,7 @@ class Tailer:
                     if key in self._readers and self._service(key):
                         backlog.add(key)
                 self._flush_idle()
+                self._close_unused()
                 if not backlog:
                     self._wake.wait(self._sleep_time(next_glob, next_stat))
                     self._wake.clear()
@@ -233,12 +253,16 @@ class Tailer:
     def _discover(self, initial: bool) -> list[FileReader]:
         """Open the newly matched files; the first pass starts them TailSizeKB before the end."""
         matched = self._s.spec.glob()
+        if initial:
+            self._states.begin(matched, once=False)  # where checkpoints say to resume
         new: list[FileReader] = []
         for path in matched:
             if path not in self._paths:
                 reader = self._open(path, tail=initial)
                 if reader is not None:
                     new.append(reader)
+        if initial:
+            self._states.end_initial()
         # A path that stops matching and comes back later deserves a fresh warning.
         keep = set(matched)
         for path in [p for p in self._warned if p not in keep]:
@@ -255,11 +279,14 @@ class Tailer:
                 raise NotRegularFileError(f"{path} is not a regular file")
             key = (st.st_dev, st.st_ino)
             if key not in self._readers:
-                tail_bytes = self._s.tail_bytes if tail else None
-                reader = FileReader.open(path, self._s.topic, tail_bytes=tail_bytes)
+                start = self._states.start_at(key, tail)  # checkpoint, tail, or start
+                reader = self._s.lines.open(path, self._s.topic, **start)
                 key = reader.identity
                 if key in self._readers:
                     reader.close()  # replaced by a known file between stat and open
+                elif not self._states.opened(reader):
+                    reader.close()  # not the file planned for (or a copy skipped by once)
+                    return None
                 else:
                     self._readers[key] = reader
                     self._paths[path] = key
@@ -299,22 +326,35 @@ class Tailer:
     def _service(self, key: tuple[int, int]) -> bool:
         """Catch a file up (truncation, new data, deletion); True when its budget ran out."""
         reader = self._readers[key]
+        if reader.fd < 0 and not self._states.wake(reader):
+            return False  # its handle was closed while idle, and it has not changed
         try:
             st = os.fstat(reader.fd)
         except OSError as e:
             self._warn(reader.path, f"cannot be checked: {e.strerror or e}")
             return False
         reader.size = st.st_size
-        if st.st_size < reader.offset:
+        ready = self._states.ready(reader)  # a new file may be a copy of one already read
+        if ready is None:
+            return False
+        reader = ready
+        if st.st_size < reader.offset or self._states.rewritten(reader):
             # Truncated (copytruncate, or `> file`): what was held back belonged to the
-            # old content, so it goes out before reading restarts at 0.
-            self._flush(reader)
+            # old content, so it goes out before reading restarts at 0 — unless a copy of
+            # that content is there to be read (copytruncate): it has the rest of the line.
+            self._discover(initial=False)
+            if not self._states.has_copy(reader):
+                self._flush(reader)
+            self._states.truncated(reader)
             reader.rewind()
             stats = self._stats(reader.path)
             if stats is not None:
                 stats.truncations += 1
+        # Deleted (on Windows: delete pending)? Asked before reading, so that whatever was
+        # written before the deletion is read before the handle goes.
+        gone = is_gone(reader.fd, st)
         more = self._read(reader, budget=READ_BUDGET)
-        if not more and st.st_nlink == 0:
+        if not more and gone:
             # Deleted and read to its end: nothing more can come, release the handle.
             self._flush(reader)
             self._drop(reader)
@@ -342,6 +382,8 @@ class Tailer:
             reader.split_lines = 0
             if batch is not None:
                 self._emit(reader, batch, stats)
+                if self._states.moved_under(reader):
+                    return True  # truncated or rewritten while the batch waited: see _service
             if n < want:
                 return False  # a short read: at the end for now
             if budget is not None:
@@ -366,6 +408,7 @@ class Tailer:
                 self._flush(reader)
 
     def _emit(self, reader: FileReader, batch: LogBatch, stats: FileStats | None) -> None:
+        batch.origin = self._states.sent(reader, batch.origin)  # acknowledged to its ledger
         taken = self._collector.add_batch(batch, reader.ctx)
         if taken and stats is not None:
             stats.lines += len(batch)
@@ -373,6 +416,7 @@ class Tailer:
             raise _Stopped
 
     def _drop(self, reader: FileReader) -> None:
+        self._states.dropped(reader)
         reader.close()
         key = reader.identity
         del self._readers[key]
@@ -381,6 +425,28 @@ class Tailer:
         metrics = self._context.metrics
         if metrics is not None and all(r.path != reader.path for r in self._readers.values()):
             metrics.forget_file(reader.path)
+
+    def _close_unused(self) -> None:
+        """Close the handles of files idle for CloseUnusedReaderIntervalSec, so a deleted
+        file frees its space: reopened when the file grows; forgotten when no matched path
+        leads to it any more (renamed out of the globs, or deleted) once read to its end."""
+        now = time.monotonic()
+        if now < self._unused_check:
+            return
+        self._unused_check = now + STAT_INTERVAL
+        linked = set(self._paths.values())
+        for key, reader in list(self._readers.items()):
+            idle = (
+                now - reader.last_growth >= self._s.close_unused
+                and not reader.has_partial
+                and reader.offset >= reader.size
+            )
+            if key not in linked:
+                if reader.fd < 0 or idle:
+                    self._flush(reader)
+                    self._drop(reader)
+            elif idle and reader.fd >= 0 and not self._states.pending(reader):
+                reader.close()
 
     def _sleep_time(self, next_glob: float, next_stat: float) -> float:
         soonest = min(next_glob, next_stat)

@@ -1,0 +1,121 @@
+"""Acknowledgement counting: when is every log of a batch delivered by every flusher?
+
+An input that keeps checkpoints gives each batch an `origin` with a `ledger` attribute
+(see `plugins.input.file`). The pipeline tells the `AckCounter` how many logs of that
+origin enter the aggregator (`expect`) before handing them over; when a LogGroup has
+been delivered by every flusher (or refused for good by one), `group_done` walks its
+parts — a batch slice acknowledges `stop - start` logs of its batch's origin, a list of
+Logs one per log that carries an origin — and once an origin's count reaches zero its
+ledger's `done(origin)` is called, on the flusher thread that completed the group.
+
+A batch that the runner splits after a partial `QueueFullError` keeps the same origin
+object, so its pieces count against one total however the aggregators cut and flush
+them. Origins are counted by object identity; they need not be hashable.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from agent.protocol import Log, LogBatch, LogGroup
+
+__all__ = ["AckCounter", "ledger_of"]
+
+_log = logging.getLogger("tailbox.acks")
+
+
+def ledger_of(origin: object) -> Any:
+    """The ledger an origin reports to, or None when nobody waits for its acknowledgement."""
+    return getattr(origin, "ledger", None) if origin is not None else None
+
+
+class AckCounter:
+    """Outstanding logs per origin for one pipeline; thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._left: dict[int, list[Any]] = {}  # id(origin) -> [origin, logs not yet acknowledged]
+
+    def __len__(self) -> int:
+        """How many origins wait for acknowledgements."""
+        return len(self._left)
+
+    def expect(self, origin: object, count: int) -> None:
+        """`count` logs of `origin` are about to enter the aggregator (0: done at once)."""
+        if ledger_of(origin) is None:
+            return
+        if count <= 0:
+            with self._lock:
+                pending = id(origin) in self._left
+            if not pending:
+                self._done([origin])
+            return
+        with self._lock:
+            entry = self._left.get(id(origin))
+            if entry is None:
+                self._left[id(origin)] = [origin, count]
+            else:
+                entry[1] += count
+
+    def expect_logs(self, logs: Iterable[Log], before: Iterable[object] = ()) -> None:
+        """Expect each log's origin once per log; origins in `before` without a log are done."""
+        counts: dict[int, list[Any]] = {}
+        for log in logs:
+            origin = log.origin
+            if origin is not None:
+                entry = counts.get(id(origin))
+                if entry is None:
+                    counts[id(origin)] = [origin, 1]
+                else:
+                    entry[1] += 1
+        for origin in before:
+            if id(origin) not in counts:
+                counts[id(origin)] = [origin, 0]
+        for origin, count in counts.values():
+            self.expect(origin, count)
+
+    def group_done(self, group: LogGroup) -> None:
+        """Every flusher is through with `group`: acknowledge its logs."""
+        counts: dict[int, list[Any]] = {}
+        for part in group.parts():
+            if isinstance(part, list):
+                for log in part:
+                    origin = log.origin
+                    if origin is not None:
+                        entry = counts.get(id(origin))
+                        if entry is None:
+                            counts[id(origin)] = [origin, 1]
+                        else:
+                            entry[1] += 1
+            else:
+                batch, start, stop = part
+                origin = batch.origin if isinstance(batch, LogBatch) else None
+                if origin is not None:
+                    entry = counts.get(id(origin))
+                    if entry is None:
+                        counts[id(origin)] = [origin, stop - start]
+                    else:
+                        entry[1] += stop - start
+        if not counts:
+            return
+        done: list[object] = []
+        with self._lock:
+            for key, (origin, count) in counts.items():
+                entry = self._left.get(key)
+                if entry is None or entry[0] is not origin:
+                    continue  # not expected here (no ledger, or expected elsewhere)
+                entry[1] -= count
+                if entry[1] <= 0:
+                    del self._left[key]
+                    done.append(origin)
+        self._done(done)
+
+    def _done(self, origins: list[object]) -> None:
+        for origin in origins:
+            try:
+                ledger_of(origin).done(origin)
+            except Exception:
+                _log.exception("acknowledging %r failed", origin)
