@@ -62,6 +62,7 @@ class Pipeline:
             metrics=self.metrics,
             once=once,
             report=lambda kind, data: self.events.publish(kind, self.name, **data),
+            discard=self.acks.group_done,
         )
 
         def create(entry: Any) -> Any:

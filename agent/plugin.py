@@ -88,6 +88,7 @@ class Context:
         metrics: Any = None,
         once: bool = False,
         report: Callable[[str, dict[str, Any]], None] | None = None,
+        discard: Callable[[LogGroup], None] | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.logger = logger or logging.getLogger(f"tailbox.pipeline.{pipeline}")
@@ -95,9 +96,19 @@ class Context:
         self.metrics = metrics
         self.once = once
         self._report = report
+        self._discard = discard
 
     def get_config_name(self) -> str:
         return self.pipeline
+
+    def dropped(self, group: LogGroup) -> None:
+        """Hand over logs a plugin was given and drops on purpose (count them yourself).
+
+        Inputs keep a file's checkpoint until every log read from it was delivered or
+        dropped; logs dropped without saying so here would hold it back for ever.
+        """
+        if self._discard is not None and len(group):
+            self._discard(group)
 
     def report(self, kind: str, **data: Any) -> None:
         """Send an event (e.g. a warning a user should see) to the GUI and the CLI."""

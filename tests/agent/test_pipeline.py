@@ -79,3 +79,23 @@ def test_stop_delivers_what_the_aggregator_still_holds(tmp_path):
     assert pipeline.stop(timeout=10)
     [group] = [orjson.loads(line) for line in out.read_bytes().splitlines()]
     assert [log["contents"]["content"] for log in group["logs"]] == ["only line"]
+
+
+def test_logs_an_aggregator_drops_do_not_hold_the_checkpoint_back(tmp_path):
+    (tmp_path / "in").mkdir()
+    log = tmp_path / "in" / "app.log"
+    log.write_bytes(
+        b"".join(b"%s line %d\n" % (b"keep" if i % 3 else b"drop", i) for i in range(3000))
+    )
+    out = tmp_path / "out.jsonl"
+    text = f"""
+inputs: [{{Type: input_file, FilePaths: ["{log}"]}}]
+aggregators: [{{Type: aggregator_logstore_router, SourceKey: content, RouterRegex: ["keep.*"],
+               RouterLogstore: [kept], DropDisMatch: true}}]
+flushers: [{{Type: flusher_file, FilePath: "{out}"}}]
+"""
+    pipeline = Pipeline(parse_config(text, "drops.yml"), load_registry(), once=True)
+    assert pipeline.run_once()
+    delivered = sum(len(orjson.loads(line)["logs"]) for line in out.read_bytes().splitlines())
+    assert delivered == 2000
+    assert pipeline.metrics.files[str(log)].committed == log.stat().st_size

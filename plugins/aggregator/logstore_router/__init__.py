@@ -94,6 +94,7 @@ class AggregatorLogstoreRouter(Plugin):
             queue, self._new_group, self.MaxLogCount, self.MaxLogGroupCount, MAX_POOL_BYTES
         )
         self.dropped = 0
+        self._context = context
         self.unmatched = Alarm(context, self.type_name, "logs no route took, dropped", "errors")
         return 0
 
@@ -117,15 +118,19 @@ class AggregatorLogstoreRouter(Plugin):
             return contents.get(self.SourceKey)
         return next(iter(contents.values()), None)
 
-    def _drop(self, logs: int) -> None:
+    def _drop(self, dropped: LogGroup) -> None:
+        logs = len(dropped)
+        if not logs:
+            return
         self.dropped += logs
+        self._context.dropped(dropped)  # so that checkpoints can pass them
         if self.NoMatchError:
             self.unmatched(logs, "no route matched, or no SourceKey field")
 
     def add(self, log: Log, ctx: LogContext | None = None) -> None:
         route = self._route(self._value(log.contents))
         if route is SKIP:
-            self._drop(1)
+            self._drop(LogGroup(logs=[log]))
         else:
             self._pool.add_log(route, log)
 
@@ -137,12 +142,21 @@ class AggregatorLogstoreRouter(Plugin):
         try:
             self._pool.add_keyed(batch, routes)
         except QueueFullError as e:
-            self._drop(routes[: e.consumed].count(SKIP))
+            self._drop(_skipped(batch, routes, e.consumed))
             raise
-        self._drop(routes.count(SKIP))
+        self._drop(_skipped(batch, routes, len(routes)))
 
     def flush(self) -> list[LogGroup]:
         return self._pool.drain()
 
     def reset(self) -> None:
         self._pool.clear()
+
+
+def _skipped(batch: LogBatch, routes: list[Hashable], stop: int) -> LogGroup:
+    """The lines of batch[:stop] that no route took, as a group of slices."""
+    dropped = LogGroup()
+    for i in range(stop):
+        if routes[i] is SKIP:
+            dropped.extend_batch(batch, i, i + 1)
+    return dropped

@@ -66,6 +66,7 @@ class AggregatorMetadataGroup(Plugin):
     MaxGroupKeys: int
 
     def init(self, context: Context, queue: Queue) -> int:
+        self._context = context
         # One group per key, as iLogtail: a full group leaves when the next log arrives.
         self._pool = GroupPool(
             queue,
@@ -113,6 +114,7 @@ class AggregatorMetadataGroup(Plugin):
             self._pool.add_log(key, log)
         elif self.DropOversizeEvent:
             self.oversize(1, f"a log of {size} bytes")
+            self._context.dropped(LogGroup(logs=[log]))
         else:
             self._pool.add_log(key, log)
             self._send_now(key)
@@ -133,6 +135,9 @@ class AggregatorMetadataGroup(Plugin):
                 pos = i
                 if self.DropOversizeEvent:
                     self.oversize(1, f"a log of {overhead + len(lines[i])} bytes")
+                    dropped = LogGroup()
+                    dropped.extend_batch(batch, i, i + 1)
+                    self._context.dropped(dropped)
                 else:
                     self._pool.add_slice(key, batch, i, i + 1)
                     self._send_now(key)
