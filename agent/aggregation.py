@@ -55,6 +55,7 @@ __all__ = [
     "SKIP",
     "WARNING_INTERVAL",
     "Alarm",
+    "ContentKeyed",
     "GroupList",
     "GroupPool",
     "NewGroup",
@@ -440,3 +441,46 @@ class Alarm:
         self._unreported = 0
         self.context.logger.warning(message)
         self.context.report("warning", message=message, plugin=self.plugin)
+
+
+class ContentKeyed:
+    """`add`/`add_batch` for aggregators that group by the values of some content fields.
+
+    A subclass sets `_pool`, `missing` (an Alarm) and `ErrIfKeyNotFound`, and defines
+    `_fields()` (the keys it reads) and `_group_key(contents)`.
+    """
+
+    _pool: GroupPool
+    missing: Alarm
+    ErrIfKeyNotFound: bool
+
+    def _fields(self) -> list[str]:
+        raise NotImplementedError
+
+    def _group_key(self, contents: dict[str, str]) -> Hashable:
+        raise NotImplementedError
+
+    def _note_missing(self, contents: dict[str, str], logs: int) -> None:
+        absent = [k for k in self._fields() if k not in contents]
+        if absent:
+            self.missing(logs, f"no field {absent[0]!r}")
+
+    def add(self, log: Log, ctx: LogContext | None = None) -> None:
+        contents = log.contents
+        self._pool.add_log(self._group_key(contents), log)
+        if self.ErrIfKeyNotFound:
+            self._note_missing(contents, 1)
+
+    def add_batch(self, batch: LogBatch, ctx: LogContext | None = None) -> None:
+        field = batch.key
+        keys = [self._group_key({field: text}) for text in batch.texts()]
+        taken = len(batch)
+        try:
+            self._pool.add_keyed(batch, keys)
+        except QueueFullError as e:
+            taken = e.consumed
+            raise
+        finally:
+            # Only the lines taken: the rest come again and are counted then.
+            if self.ErrIfKeyNotFound:
+                self._note_missing({field: ""}, taken)

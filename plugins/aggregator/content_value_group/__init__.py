@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
-from agent.aggregation import MAX_POOL_BYTES, Alarm, GroupPool, PackSeqMap, Queue
+from agent.aggregation import MAX_POOL_BYTES, Alarm, ContentKeyed, GroupPool, PackSeqMap, Queue
 from agent.params import Param
 from agent.plugin import Context, Plugin, register
-from agent.protocol import Log, LogBatch, LogContext, LogGroup, LogTag
-from agent.queue import QueueFullError
+from agent.protocol import LogContext, LogGroup, LogTag
 
 # iLogtail gives each group key an AggregatorBase with these fixed limits.
 MAX_LOG_COUNT = 1024
@@ -24,7 +23,7 @@ def _distinct_keys(value: list[str]) -> str | None:
 
 
 @register
-class AggregatorContentValueGroup(Plugin):
+class AggregatorContentValueGroup(ContentKeyed, Plugin):
     type_name = "aggregator_content_value_group"
     summary = "Groups logs by the values of some of their fields; those become the groups' tags."
     params = (
@@ -92,35 +91,13 @@ class AggregatorContentValueGroup(Plugin):
             tags.append(self.pack_seqs.next_tag(key))
         return LogGroup(topic=self.Topic, log_tags=tags)
 
-    def _key(self, contents: dict[str, str]) -> tuple[str, ...]:
+    def _group_key(self, contents: dict[str, str]) -> tuple[str, ...]:
         # A tuple, not iLogtail's "_"-joined string, so that ("a_b", "c") != ("a", "b_c").
         get = contents.get
         return tuple([get(k, "") for k in self.GroupKeys])
 
-    def _note_missing(self, contents: dict[str, str], logs: int) -> None:
-        absent = [k for k in self.GroupKeys if k not in contents]
-        if absent:
-            self.missing(logs, f"no field {absent[0]!r}")
-
-    def add(self, log: Log, ctx: LogContext | None = None) -> None:
-        contents = log.contents
-        self._pool.add_log(self._key(contents), log)
-        if self.ErrIfKeyNotFound:
-            self._note_missing(contents, 1)
-
-    def add_batch(self, batch: LogBatch, ctx: LogContext | None = None) -> None:
-        field = batch.key
-        keys = [self._key({field: text}) for text in batch.texts()]
-        taken = len(batch)
-        try:
-            self._pool.add_keyed(batch, keys)
-        except QueueFullError as e:
-            taken = e.consumed
-            raise
-        finally:
-            # Only the lines taken: the rest come again and are counted then.
-            if self.ErrIfKeyNotFound:
-                self._note_missing({field: ""}, taken)
+    def _fields(self) -> list[str]:
+        return self.GroupKeys
 
     def flush(self) -> list[LogGroup]:
         self.evictions(self.evicted_keys - self.evictions.total, f"{self.MaxGroupKeys} keys held")

@@ -6,11 +6,10 @@ from collections.abc import Hashable
 
 import xxhash
 
-from agent.aggregation import MAX_POOL_BYTES, Alarm, GroupPool, PackSeqMap, Queue
+from agent.aggregation import MAX_POOL_BYTES, Alarm, ContentKeyed, GroupPool, PackSeqMap, Queue
 from agent.params import Param
 from agent.plugin import Context, Plugin, register
-from agent.protocol import Log, LogBatch, LogContext, LogGroup, LogTag
-from agent.queue import QueueFullError
+from agent.protocol import LogContext, LogGroup, LogTag
 
 SHARD_HASH_TAG = "__shardhash__"
 MAX_SHARD_COUNT = 512
@@ -38,7 +37,7 @@ def shard_hash(bucket: int, shard_count: int) -> str:
 
 
 @register
-class AggregatorShardHash(Plugin):
+class AggregatorShardHash(ContentKeyed, Plugin):
     type_name = "aggregator_shardhash"
     summary = "Groups logs into ShardCount buckets by a hash of some of their fields."
     params = (
@@ -95,7 +94,7 @@ class AggregatorShardHash(Plugin):
         """xxhash64 of the UTF-8 value modulo ShardCount, as iLogtail."""
         return xxhash.xxh64_intdigest(value.encode("utf-8", "surrogatepass")) % self.ShardCount
 
-    def _bucket_of(self, contents: dict[str, str]) -> int:
+    def _group_key(self, contents: dict[str, str]) -> int:
         get = contents.get
         return self.bucket(self.Connector.join([get(k, "") for k in self.SourceKeys]))
 
@@ -106,30 +105,8 @@ class AggregatorShardHash(Plugin):
             tags.append(self.pack_seqs.next_tag(bucket))
         return LogGroup(topic=self.Topic, log_tags=tags)
 
-    def _note_missing(self, contents: dict[str, str], logs: int) -> None:
-        absent = [k for k in self.SourceKeys if k not in contents]
-        if absent:
-            self.missing(logs, f"no field {absent[0]!r}")
-
-    def add(self, log: Log, ctx: LogContext | None = None) -> None:
-        contents = log.contents
-        self._pool.add_log(self._bucket_of(contents), log)
-        if self.ErrIfKeyNotFound:
-            self._note_missing(contents, 1)
-
-    def add_batch(self, batch: LogBatch, ctx: LogContext | None = None) -> None:
-        field = batch.key
-        buckets = [self._bucket_of({field: text}) for text in batch.texts()]
-        taken = len(batch)
-        try:
-            self._pool.add_keyed(batch, buckets)
-        except QueueFullError as e:
-            taken = e.consumed
-            raise
-        finally:
-            # Only the lines taken: the rest come again and are counted then.
-            if self.ErrIfKeyNotFound:
-                self._note_missing({field: ""}, taken)
+    def _fields(self) -> list[str]:
+        return self.SourceKeys
 
     def flush(self) -> list[LogGroup]:
         return self._pool.drain()
