@@ -1,0 +1,1 @@
+"""Throughput, latency and footprint benchmarks for Tailbox: `python -m benchmarks.run`."""

@@ -1,0 +1,1 @@
+"""Plugins that exist only for the benchmarks (loaded through benchmarks/plugins.yml)."""
