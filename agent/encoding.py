@@ -1,9 +1,11 @@
 """Bulk JSON Lines encoding of LogGroups: one object per group, logs serialised in C.
 
-A batch slice is encoded without building a dict per line: orjson encodes the list
-of line texts in one call, and the separators between them (`","`, which cannot occur
-inside an encoded string because every quote there is escaped) are replaced by the
-text that closes one log object and opens the next.
+A batch slice is encoded without building a dict per line: its lines are joined with
+DEL (0x7f), decoded and encoded by orjson as one string, and each DEL — which JSON
+leaves as it is — is replaced by the text that closes one log object and opens the
+next. A slice whose lines hold DEL themselves takes the slower way: orjson encodes the
+list of texts and the `","` separators (impossible inside an encoded string, where
+every quote is escaped) are replaced instead.
 """
 
 from __future__ import annotations
@@ -36,10 +38,19 @@ def _log_prefix(time: int, time_ns: int) -> bytes:
     return b'{"time":%d,"contents":' % time
 
 
+_SEP = b"\x7f"  # DEL: one byte, valid UTF-8, and JSON leaves it unescaped
+
+
 def _encode_slice(batch: LogBatch, start: int, stop: int) -> bytes:
-    texts = batch.texts(start, stop)
     prefix = _log_prefix(batch.time, batch.time_ns) + b"{" + orjson.dumps(batch.key) + b":"
-    inner = orjson.dumps(texts)[1:-1]
+    lines = batch.lines[start:stop]
+    joined = _SEP.join(lines)
+    if joined.count(_SEP) == len(lines) - 1:
+        # One decode and one encode for the whole slice; a one-byte needle is the
+        # fastest replace there is (the 3-byte '","' search cost 35 % of the file path).
+        quoted = orjson.dumps(joined.decode("utf-8", "replace"))
+        return prefix + quoted.replace(_SEP, b'"}},' + prefix + b'"') + b"}}"
+    inner = orjson.dumps(batch.texts(start, stop))[1:-1]
     return prefix + inner.replace(b'","', b'"}},' + prefix + b'"') + b"}}"
 
 

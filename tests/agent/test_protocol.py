@@ -68,3 +68,13 @@ def test_jsonl_encoding_matches_a_per_log_encoding(lines, extra):
     assert decoded["logs"] == expected
     assert decoded["tags"] == {"__pack_id__": "AB-1"}
     assert decoded["topic"] == "t" and decoded["source"] == "s"
+
+
+@given(lines=st.lists(st.binary(max_size=30), min_size=1, max_size=20))
+def test_jsonl_encoding_of_raw_bytes_including_del_and_junk(lines):
+    lines = [line.replace(b"\n", b" ") for line in lines]
+    batch = LogBatch(lines, 1)
+    group = LogGroup()
+    group.extend_batch(batch, 0, len(lines))
+    decoded = orjson.loads(encode_groups([group]))
+    assert [log["contents"]["content"] for log in decoded["logs"]] == batch.texts()
