@@ -1,6 +1,7 @@
 """Profile a `tailbox run --once` case with py-spy and print its hotspots as Markdown.
 
     python -m benchmarks.profile [--input access|json] [--regex] [--flusher file|blackhole]
+    python -m benchmarks.profile --tail-files 1000 [--tail-mbps 1] [--seconds 20]
 
 Samples only the thread holding the GIL (`--gil`), so the percentages are shares of
 the CPU time the interpreter spent, attributed to the innermost Python line and to
@@ -16,12 +17,21 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from benchmarks.agent_once import merged_plugins_yml
 from benchmarks.inputs import access_lines, ensure_file, json_lines
 from benchmarks.procs import ROOT, fresh_state, isolate, pinned
-from benchmarks.run import FLUSH_MS, MB, pipeline, regex_processor, write_config
+from benchmarks.run import (
+    FLUSH_MS,
+    MB,
+    Settings,
+    pipeline,
+    regex_processor,
+    tailbox_running,
+    write_config,
+)
 
 __all__ = ["hotspots", "main"]
 
@@ -90,6 +100,41 @@ def hotspots(raw: Path, top: int) -> str:
     return "\n".join(out)
 
 
+def profile_tail(
+    spy: str, spy_args: list[str], scratch: Path, n: int, mbps: float, seconds: float
+) -> None:
+    """Sample `tailbox run` (pinned to core 0) while a writer appends to `n` files."""
+    base = scratch / "profile-tail"
+    shutil.rmtree(base, ignore_errors=True)
+    files = [base / "in" / f"app-{i:04d}.log" for i in range(n)]
+    files[0].parent.mkdir(parents=True)
+    for f in files:
+        f.write_bytes(b"")
+    pattern = str(files[0]) if n == 1 else str(files[0].parent / "*.log")
+    out = base / "out.jsonl"
+    conf = write_config(
+        base / "profile-tail.yml",
+        pipeline([pattern], {"Type": "flusher_file", "FilePath": str(out)}),
+    )
+    settings = Settings(base, 0, 1, seconds, 0, 0, False)
+    with tailbox_running(settings, conf) as pid:
+        time.sleep(2)
+        rate = ["--rate", str(mbps * MB), "--seconds", str(seconds + 4)]
+        writer = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.writer", *rate, *map(str, files)],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
+        time.sleep(2)
+        cmd = [spy, *spy_args, "--pid", str(pid), "--duration", str(int(seconds))]
+        subprocess.run(cmd, check=True, stderr=subprocess.DEVNULL)
+        writer.wait()
+    print(
+        f"### Profile: `tailbox run` tailing {n:,} file(s) at {mbps:g} MB/s, "
+        f"{seconds:g} s (aggregator_default → flusher_file)\n"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--input", choices=("access", "json"), default="access")
@@ -99,6 +144,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=int, default=250, help="samples per second")
     parser.add_argument("--top", type=int, default=20)
     parser.add_argument("--scratch", type=Path, default=Path("/tmp/tailbox-bench"))
+    parser.add_argument(
+        "--tail-files",
+        type=int,
+        default=0,
+        help="instead of --once: profile `tailbox run` tailing this many files that a "
+        "writer appends to round-robin",
+    )
+    parser.add_argument("--tail-mbps", type=float, default=1.0, help="the writer's rate")
+    parser.add_argument("--seconds", type=float, default=20.0, help="how long to sample")
     args = parser.parse_args(argv)
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     if not Path(spy).exists():
@@ -106,6 +160,13 @@ def main(argv: list[str] | None = None) -> int:
     scratch = args.scratch.resolve()
     isolate(scratch)
     fresh_state()
+    raw = scratch / "profile.txt"
+    spy_args = ["record", "--format", "raw", "-o", str(raw), "--rate", str(args.rate)]
+    spy_args += ["--threads", "--gil"]
+    if args.tail_files:
+        profile_tail(spy, spy_args, scratch, args.tail_files, args.tail_mbps, args.seconds)
+        print(hotspots(raw, args.top))
+        return 0
     src = scratch / "inputs" / f"{args.input}-{args.size_mb}MB.log"
     ensure_file(src, args.size_mb * MB, access_lines if args.input == "access" else json_lines)
     out = scratch / "out" / "profile.jsonl"
@@ -124,9 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         plugins = merged_plugins_yml(scratch / "plugins.yml")
         cmd = [sys.executable, "-m", "benchmarks.agent_once", "--once", "--plugins", str(plugins)]
         cmd += ["-c", str(conf)]
-    raw = scratch / "profile.txt"
-    spy_cmd = [spy, "record", "--format", "raw", "-o", str(raw), "--rate", str(args.rate)]
-    spy_cmd += ["--threads", "--gil", "--", *pinned(cmd, 0)]
+    spy_cmd = [spy, *spy_args, "--", *pinned(cmd, 0)]
     # py-spy follows the pid it starts; taskset execs, so that is Tailbox's.
     subprocess.run(spy_cmd, cwd=ROOT, check=True, stderr=subprocess.DEVNULL)
     out.unlink(missing_ok=True)

@@ -115,7 +115,10 @@ class Report:
         self.case = case
         load = Path("/proc/loadavg").read_text().split()[0]
         when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-        self.cases[case] = CaseResult(when=f"{when}, {settings}, load average {load} at start")
+        commit = self.machine.get("tailbox", "?")
+        self.cases[case] = CaseResult(
+            when=f"{when}, Tailbox {commit}, {settings}, load average {load} at start"
+        )
 
     def section(self, title: str, lines: list[str]) -> None:
         self.cases[self.case].sections.append((title, lines))
@@ -881,7 +884,11 @@ def update_readme(text: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small inputs, short runs, 1 repeat")
-    parser.add_argument("--cases", default=",".join(CASES), help=f"comma-separated: {CASES}")
+    parser.add_argument(
+        "--cases",
+        default=",".join(CASES),
+        help=f"comma-separated, of {', '.join(CASES)}; `none` only prints the stored results",
+    )
     parser.add_argument("--size-mb", type=int, help="size of each throughput input (500)")
     parser.add_argument("--repeat", type=int, help="runs per measurement (3)")
     parser.add_argument("--steady-seconds", type=float, help="per steady run (60)")
@@ -899,7 +906,7 @@ def main(argv: list[str] | None = None) -> int:
         "--update-readme", action="store_true", help="write the results into benchmarks/README.md"
     )
     args = parser.parse_args(argv)
-    cases = [c.strip() for c in args.cases.split(",") if c.strip()]
+    cases = [c.strip() for c in args.cases.split(",") if c.strip() not in ("", "none")]
     unknown = set(cases) - set(CASES)
     if unknown:
         parser.error(f"unknown case(s): {', '.join(sorted(unknown))}")
