@@ -3,6 +3,13 @@
 Each input runs on its own thread and hands chunks to the pipeline (the Collector);
 processors run on that thread; the RunningAggregator serialises the aggregator and
 flushes on its timer; Delivery drains the bounded queue into one lane per flusher.
+
+Acknowledgements: before a batch enters the aggregator the pipeline tells its
+`AckCounter` how many logs of the batch's origin will (after processors, which may drop
+or rebuild logs: the survivors carry the origin); Delivery reports each group every
+flusher is through with, and the counter tells the origin's ledger (an input's
+checkpoint) once all its logs are. The checkpoint store is written after the last
+delivery at `stop`.
 """
 
 from __future__ import annotations

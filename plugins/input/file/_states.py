@@ -349,9 +349,17 @@ class FileStates:
             return False  # replaced between the stat and the open: the next glob retries
         if decision.kind == "copy" and self._once:
             return False  # a copy of a file this backfill reads: skipped
-        if decision.entry is not None and self._store is not None:
-            self._store.claim(decision.entry)  # this file's ledger speaks for it now
         head = read_head(reader.fd)
+        entry = decision.entry
+        if entry is not None:
+            if decision.kind == "resume" and not fingerprint_matches(
+                head, entry["fp_len"], entry["fp"]
+            ):
+                # Changed since the plan (rotated while we started): the next glob finds it
+                # as a new file, and the entry stays free for a copy of that content.
+                return False
+            if self._store is not None:
+                self._store.claim(entry)  # this file's ledger speaks for it now
         state = _State(reader.path, head=head)
         now = time.monotonic()
         if decision.kind in ("new", "copy"):
