@@ -78,3 +78,11 @@ def test_jsonl_encoding_of_raw_bytes_including_del_and_junk(lines):
     group.extend_batch(batch, 0, len(lines))
     decoded = orjson.loads(encode_groups([group]))
     assert [log["contents"]["content"] for log in decoded["logs"]] == batch.texts()
+
+
+def test_a_first_line_that_is_a_comma_stays_a_line():
+    batch = LogBatch([b",", b"\x7f", b",", b"x"], 1)
+    group = LogGroup()
+    group.extend_batch(batch, 0, 4)
+    decoded = orjson.loads(encode_groups([group]))
+    assert [log["contents"]["content"] for log in decoded["logs"]] == [",", "\x7f", ",", "x"]
