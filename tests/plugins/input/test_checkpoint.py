@@ -231,9 +231,12 @@ def test_a_damaged_checkpoint_file_warns_and_duplicates_rather_than_loses(tmp_pa
     app = logs(tmp_path) / "app.log"
     app.write_bytes(numbered(0, 3))
     once(store, config(tmp_path))
+    earlier = store.read_bytes()  # offset 27
     append(app, numbered(3, 2))
-    once(store, config(tmp_path))  # now the .bak holds offset 27, the file 45
-    store.write_bytes(store.read_bytes()[:40])  # torn
+    once(store, config(tmp_path))  # offset 45
+    assert offset_of(store, app) == 45
+    store.with_name("cp.json.bak").write_bytes(earlier)  # the save before the last one
+    store.write_bytes(store.read_bytes()[:40])  # the last one, torn
     run = once(store, config(tmp_path))
     assert run.collector.lines() == expect(3, 2)  # from the previous copy: read again
     assert any("damaged" in w for w in run.warnings())

@@ -137,10 +137,12 @@ def test_a_plain_copy_of_a_file_being_read_is_not_read_again(tmp_path: Path) -> 
     app.write_bytes(numbered(0, 200))
     with tailing(store, config(tmp_path)) as run:
         run.collector.wait_count(200)
-        shutil.copyfile(app, app.with_name("app.log.bak"))
+        copy = app.with_name("app.log.bak")
+        shutil.copyfile(app, copy)
+        assert wait_until(lambda: open_handles(copy) == 1)  # found, held, not read
         append(app, numbered(200, 10))
         assert run.collector.wait_count(210) == expect(0, 210)
-        time.sleep(2.5)  # a glob and two stat passes see the copy
+        time.sleep(tailer_module.STAT_INTERVAL + QUIET)  # a stat pass looks at the copy
         assert len(run.collector.lines()) == 210
 
 
