@@ -18,6 +18,7 @@ __all__ = ["Agent"]
 _log = logging.getLogger("tailbox.agent")
 _PAUSE_STEP = 0.25  # seconds between checks for a stop while inputs are paused
 _LIVE_GLOBALS = ("AggregatIntervalMs",)  # globals a running pipeline takes without a restart
+_LIVE_AGGREGATOR_KEYS = ("FlushIntervalMs",)  # and aggregator keys (the interval override)
 
 
 class _PausablePipeline(Pipeline):
@@ -59,9 +60,19 @@ def _same_but_live(old: PipelineConfig, new: PipelineConfig) -> bool:
     def fixed(config: PipelineConfig) -> dict[str, object]:
         data = config.to_dict()
         data["global"] = {k: v for k, v in config.globals.items() if k not in _LIVE_GLOBALS}
+        data["aggregators"] = [
+            {k: v for k, v in a.to_dict().items() if k not in _LIVE_AGGREGATOR_KEYS}
+            for a in config.aggregators
+        ]
         return data
 
     return fixed(old) == fixed(new)
+
+
+def _interval_of(config: PipelineConfig) -> tuple[int, int]:
+    """The aggregator's own flush interval (0: none) and the pipeline's default."""
+    own = config.aggregators[0].params.get("FlushIntervalMs", 0) if config.aggregators else 0
+    return int(own), int(config.global_value("AggregatIntervalMs"))
 
 
 class Agent:
@@ -167,9 +178,14 @@ class Agent:
                     retired.append(pipeline)
                     outcome[name] = "stopped"
                 elif _same_but_live(pipeline.config, config):
-                    if pipeline.config.globals != config.globals:
+                    (old_own, old_default), (own, default) = (
+                        _interval_of(pipeline.config),
+                        _interval_of(config),
+                    )
+                    if (old_own, old_default) != (own, default):
+                        # Only a changed override replaces what the plugin's init asked for.
                         pipeline.aggregator.set_interval(
-                            default_ms=config.global_value("AggregatIntervalMs")
+                            interval_ms=own if own != old_own else None, default_ms=default
                         )
                         outcome[name] = "updated live"
                     else:

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from itertools import accumulate, count, groupby
 from typing import Any, Protocol
 
+from agent.params import Param
 from agent.protocol import (
     FIELD_OVERHEAD,
     LOG_OVERHEAD,
@@ -46,6 +47,7 @@ from agent.queue import QueueFullError
 
 __all__ = [
     "BUSY_PACK_SEQ_TIMEOUT",
+    "FLUSH_INTERVAL",
     "MAX_GROUP_BYTES",
     "MAX_POOL_BYTES",
     "PACK_SEQ_BUSY",
@@ -65,6 +67,19 @@ __all__ = [
     "fnv1a_64",
     "pack_id_prefix",
 ]
+
+# Every built-in aggregator declares this key and returns its value from `init`: the
+# per-aggregator override of the pipeline's AggregatIntervalMs (0 keeps the default). The
+# agent applies a change of it to a running pipeline without a restart.
+FLUSH_INTERVAL = Param(
+    "FlushIntervalMs",
+    "int",
+    0,
+    "This aggregator's own flush interval (ms); 0 uses the pipeline's AggregatIntervalMs.",
+    min=0,
+    max=3_600_000,
+    check=lambda v: "must be 0 (the pipeline's interval) or at least 10" if 0 < v < 10 else None,
+)
 
 MAX_GROUP_BYTES = 3 * 1024 * 1024  # iLogtail's MaxLogGroupSize
 MAX_POOL_BYTES = 10 * 1024 * 1024  # iLogtail's MaxLogGroupPoolSize (context aggregator)

@@ -51,6 +51,7 @@ class RunningAggregator:
         self._lock = threading.Lock()
         self._abandoned = threading.Event()
         self._stop_timer = threading.Event()
+        self._timer_wake = threading.Event()  # set_interval / stop: re-read the deadline
         self._timer: threading.Thread | None = None
         self._full_since = 0.0
         self._rejected_in_episode = 0
@@ -78,15 +79,21 @@ class RunningAggregator:
             self._own_interval_ms = interval_ms
         own = self._own_interval_ms
         self.interval_ms = own if own > 0 else self._default_interval_ms
+        self._timer_wake.set()
 
     def _tick(self) -> None:
-        next_flush = time.monotonic() + self.interval_ms / 1000
-        while not self._stop_timer.wait(
-            min(_WAIT_STEP * 2, max(0.0, next_flush - time.monotonic()))
-        ):
-            if time.monotonic() >= next_flush:
+        # Sleeps until the next flush is due; set_interval and stop wake it early, and the
+        # deadline is recomputed from the last flush, so a new interval applies at once.
+        last_flush = time.monotonic()
+        while not self._stop_timer.is_set():
+            due = last_flush + self.interval_ms / 1000
+            now = time.monotonic()
+            if now >= due:
                 self.flush()
-                next_flush = time.monotonic() + self.interval_ms / 1000
+                last_flush = time.monotonic()
+                continue
+            self._timer_wake.wait(due - now)
+            self._timer_wake.clear()
 
     # -- adding ----------------------------------------------------------------------
 
@@ -226,6 +233,7 @@ class RunningAggregator:
     def stop(self) -> bool:
         """Stop the timer and make the final flush; False if groups could not be queued."""
         self._stop_timer.set()
+        self._timer_wake.set()
         if self._timer is not None:
             self._timer.join()
         return self.flush()

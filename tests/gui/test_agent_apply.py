@@ -98,3 +98,30 @@ def test_stop_while_paused_keeps_the_held_chunk(qtbot, agent, tmp_path):
     qtbot.waitUntil(lambda: any(f.size == size for f in p.metrics.files.values()))
     assert agent.stop()
     assert p.metrics.delivered_logs == 7
+
+
+def test_an_aggregator_flush_interval_overrides_the_pipeline_default_live(qtbot, agent, tmp_path):
+    agent.start([config(tmp_path, "a", interval_ms=3000, FlushIntervalMs=600_000)])
+    running = agent.pipelines["a"]
+    assert running.aggregator.interval_ms == 600_000  # the override, not AggregatIntervalMs
+    write_lines(tmp_path / "in" / "x.log", 4)
+    qtbot.waitUntil(lambda: running.metrics.logs == 4)
+    assert running.metrics.delivered_logs == 0  # held for ten minutes
+    outcome = agent.apply([config(tmp_path, "a", interval_ms=3000, FlushIntervalMs=50)])
+    assert outcome == {"a": "updated live"} and agent.pipelines["a"] is running
+    # The timer takes the new interval at once rather than after the old one ran out.
+    qtbot.waitUntil(lambda: running.metrics.delivered_logs == 4)
+    assert running.aggregator.interval_ms == 50
+    # A new pipeline default leaves the override alone; dropping the override restores it.
+    agent.apply([config(tmp_path, "a", interval_ms=2000, FlushIntervalMs=50)])
+    assert running.aggregator.interval_ms == 50
+    assert agent.apply([config(tmp_path, "a", interval_ms=2000)]) == {"a": "updated live"}
+    assert running.aggregator.interval_ms == 2000 and agent.pipelines["a"] is running
+
+
+def test_a_flush_interval_below_ten_ms_is_refused(agent, tmp_path):
+    with pytest.raises(ConfigError) as e:
+        agent.apply([config(tmp_path, "a", FlushIntervalMs=5)])
+    (problem,) = e.value.problems
+    assert problem.key == "FlushIntervalMs" and "at least 10" in problem.reason
+    assert agent.pipelines == {}

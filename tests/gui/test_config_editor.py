@@ -40,6 +40,28 @@ def test_editing_the_flush_interval_changes_the_running_pipeline_live(qtbot, mak
     assert stat.S_IMODE(os.stat(saved()).st_mode) == 0o600
 
 
+def test_the_aggregator_flush_interval_override_applies_live(qtbot, make_window, tmp_path):
+    window, agent = start(make_window, tmp_path, interval_ms=3000)
+    running = agent.pipelines["web"]
+    field = window.config.form.aggregator.form.editor("FlushIntervalMs")
+    assert field.toolTip() and "AggregatIntervalMs" in field.toolTip()
+    field.selectAll()
+    qtbot.keyClicks(field, "250")
+    qtbot.mouseClick(window.config.apply_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "web updated live" in window.config.status.text())
+    assert agent.pipelines["web"] is running and running.aggregator.interval_ms == 250
+    data = yaml.safe_load(saved().read_text())
+    assert data["aggregators"][0]["FlushIntervalMs"] == 250
+    assert running.config.global_value("AggregatIntervalMs") == 3000  # the default stays
+    field.selectAll()
+    qtbot.keyClicks(field, "5")
+    assert window.config.form.aggregator.form.error("FlushIntervalMs") == (
+        "must be 0 (the pipeline's interval) or at least 10"
+    )
+    assert not window.config.apply()
+    assert running.aggregator.interval_ms == 250
+
+
 def test_changing_an_aggregator_parameter_restarts_the_pipeline(qtbot, make_window, tmp_path):
     window, agent = start(make_window, tmp_path)
     running = agent.pipelines["web"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
-from agent.aggregation import GroupPool, PackSeq, Queue, pack_id_prefix
+from agent.aggregation import FLUSH_INTERVAL, GroupPool, PackSeq, Queue, pack_id_prefix
 from agent.params import Param
 from agent.plugin import Context, Plugin, register
 from agent.protocol import Log, LogBatch, LogContext, LogGroup
@@ -25,17 +25,19 @@ class AggregatorBase(Plugin):
         Param("MaxLogCount", "int", 1024, "The most logs in one group.", min=1),
         Param("PackFlag", "bool", True, "Tag each group with a __pack_id__."),
         Param("Topic", "str", "", "The topic of every group; empty leaves it unset."),
+        FLUSH_INTERVAL,
     )
 
     MaxLogGroupCount: int
     MaxLogCount: int
     PackFlag: bool
+    FlushIntervalMs: int
     Topic: str
 
     def init(self, context: Context, queue: Queue) -> int:
         self._pack = PackSeq(pack_id_prefix(context.pipeline))
         self._pool = GroupPool(queue, self._new_group, self.MaxLogCount, self.MaxLogGroupCount)
-        return 0
+        return self.FlushIntervalMs
 
     def _new_group(self, key: Hashable, ctx: LogContext | None) -> LogGroup:
         tags = [self._pack.next_tag()] if self.PackFlag else []

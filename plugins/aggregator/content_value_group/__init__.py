@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
-from agent.aggregation import MAX_POOL_BYTES, Alarm, ContentKeyed, GroupPool, PackSeqMap, Queue
+from agent.aggregation import (
+    FLUSH_INTERVAL,
+    MAX_POOL_BYTES,
+    Alarm,
+    ContentKeyed,
+    GroupPool,
+    PackSeqMap,
+    Queue,
+)
 from agent.params import Param
 from agent.plugin import Context, Plugin, register
 from agent.protocol import LogContext, LogGroup, LogTag
@@ -56,6 +64,7 @@ class AggregatorContentValueGroup(ContentKeyed, Plugin):
             "started longest ago to the queue first.",
             min=1,
         ),
+        FLUSH_INTERVAL,
     )
 
     GroupKeys: list[str]
@@ -63,6 +72,7 @@ class AggregatorContentValueGroup(ContentKeyed, Plugin):
     ErrIfKeyNotFound: bool
     EnablePackID: bool
     MaxGroupKeys: int
+    FlushIntervalMs: int
 
     def init(self, context: Context, queue: Queue) -> int:
         self.pack_seqs = PackSeqMap(context.pipeline)
@@ -76,7 +86,7 @@ class AggregatorContentValueGroup(ContentKeyed, Plugin):
         )
         self.missing = Alarm(context, self.type_name, "logs without a GroupKeys field", "errors")
         self.evictions = Alarm(context, self.type_name, "group keys sent early (MaxGroupKeys)")
-        return 0
+        return self.FlushIntervalMs
 
     @property
     def evicted_keys(self) -> int:

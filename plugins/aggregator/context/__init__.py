@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
-from agent.aggregation import MAX_POOL_BYTES, GroupPool, PackSeqMap, Queue
+from agent.aggregation import FLUSH_INTERVAL, MAX_POOL_BYTES, GroupPool, PackSeqMap, Queue
 from agent.params import Param
 from agent.plugin import Context, Plugin, register
 from agent.protocol import Log, LogBatch, LogContext, LogGroup
@@ -43,6 +43,7 @@ class AggregatorContext(Plugin):
             "sources idle for 30 days (1 day when there are very many) are forgotten.",
             min=0,
         ),
+        FLUSH_INTERVAL,
     )
 
     MaxLogGroupCount: int
@@ -50,13 +51,14 @@ class AggregatorContext(Plugin):
     Topic: str
     PackFlag: bool
     ContextPreservationToleranceSize: int
+    FlushIntervalMs: int
 
     def init(self, context: Context, queue: Queue) -> int:
         self.pack_seqs = PackSeqMap(context.pipeline, self.ContextPreservationToleranceSize)
         self._pool = GroupPool(
             queue, self._new_group, self.MaxLogCount, self.MaxLogGroupCount, MAX_POOL_BYTES
         )
-        return 0
+        return self.FlushIntervalMs
 
     def _new_group(self, source: Hashable, ctx: LogContext | None) -> LogGroup:
         tags = [self.pack_seqs.next_tag(source)] if self.PackFlag else []

@@ -5,7 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Hashable
 
-from agent.aggregation import MAX_POOL_BYTES, SKIP, Alarm, GroupPool, PackSeqMap, Queue
+from agent.aggregation import (
+    FLUSH_INTERVAL,
+    MAX_POOL_BYTES,
+    SKIP,
+    Alarm,
+    GroupPool,
+    PackSeqMap,
+    Queue,
+)
 from agent.params import ConfigError, Param
 from agent.plugin import Context, Plugin, register
 from agent.protocol import Log, LogBatch, LogContext, LogGroup
@@ -67,6 +75,7 @@ class AggregatorLogstoreRouter(Plugin):
             "The logstore (group category) of each RouterRegex, in the same order.",
             items="str",
         ),
+        FLUSH_INTERVAL,
     )
 
     MaxLogGroupCount: int
@@ -78,6 +87,7 @@ class AggregatorLogstoreRouter(Plugin):
     NoMatchError: bool
     RouterRegex: list[str]
     RouterLogstore: list[str]
+    FlushIntervalMs: int
 
     def check_config(self) -> None:
         if len(self.RouterRegex) != len(self.RouterLogstore):
@@ -96,7 +106,7 @@ class AggregatorLogstoreRouter(Plugin):
         self.dropped = 0
         self._context = context
         self.unmatched = Alarm(context, self.type_name, "logs no route took, dropped", "errors")
-        return 0
+        return self.FlushIntervalMs
 
     def _new_group(self, route: Hashable, ctx: LogContext | None) -> LogGroup:
         assert isinstance(route, int)

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Hashable
 from contextlib import suppress
 
-from agent.aggregation import MAX_GROUP_BYTES, MAX_POOL_BYTES, Alarm, GroupPool, Queue
+from agent.aggregation import (
+    FLUSH_INTERVAL,
+    MAX_GROUP_BYTES,
+    MAX_POOL_BYTES,
+    Alarm,
+    GroupPool,
+    Queue,
+)
 from agent.params import Param
 from agent.plugin import Context, Plugin, register
 from agent.protocol import (
@@ -57,6 +64,7 @@ class AggregatorMetadataGroup(Plugin):
             "started longest ago to the queue first.",
             min=1,
         ),
+        FLUSH_INTERVAL,
     )
 
     GroupMetadataKeys: list[str]
@@ -64,6 +72,7 @@ class AggregatorMetadataGroup(Plugin):
     GroupMaxByteLength: int
     DropOversizeEvent: bool
     MaxGroupKeys: int
+    FlushIntervalMs: int
 
     def init(self, context: Context, queue: Queue) -> int:
         self._context = context
@@ -81,7 +90,7 @@ class AggregatorMetadataGroup(Plugin):
             context, self.type_name, "logs over GroupMaxByteLength dropped", "dropped"
         )
         self.evictions = Alarm(context, self.type_name, "group keys sent early (MaxGroupKeys)")
-        return 0
+        return self.FlushIntervalMs
 
     @property
     def evicted_keys(self) -> int:

@@ -6,7 +6,15 @@ from collections.abc import Hashable
 
 import xxhash
 
-from agent.aggregation import MAX_POOL_BYTES, Alarm, ContentKeyed, GroupPool, PackSeqMap, Queue
+from agent.aggregation import (
+    FLUSH_INTERVAL,
+    MAX_POOL_BYTES,
+    Alarm,
+    ContentKeyed,
+    GroupPool,
+    PackSeqMap,
+    Queue,
+)
 from agent.params import Param
 from agent.plugin import Context, Plugin, register
 from agent.protocol import LogContext, LogGroup, LogTag
@@ -72,6 +80,7 @@ class AggregatorShardHash(ContentKeyed, Plugin):
             True,
             "Tag each group with a __pack_id__: a prefix per bucket and a sequence number.",
         ),
+        FLUSH_INTERVAL,
     )
 
     SourceKeys: list[str]
@@ -79,6 +88,7 @@ class AggregatorShardHash(ContentKeyed, Plugin):
     Topic: str
     Connector: str
     ErrIfKeyNotFound: bool
+    FlushIntervalMs: int
     EnablePackID: bool
 
     def init(self, context: Context, queue: Queue) -> int:
@@ -88,7 +98,7 @@ class AggregatorShardHash(ContentKeyed, Plugin):
             queue, self._new_group, MAX_LOG_COUNT, MAX_LOG_GROUP_COUNT, MAX_POOL_BYTES
         )
         self.missing = Alarm(context, self.type_name, "logs without a SourceKeys field", "errors")
-        return 0
+        return self.FlushIntervalMs
 
     def bucket(self, value: str) -> int:
         """xxhash64 of the UTF-8 value modulo ShardCount, as iLogtail."""

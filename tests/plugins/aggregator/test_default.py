@@ -29,6 +29,7 @@ def test_registered_with_its_own_name_and_the_context_options():
         "Topic": "",
         "PackFlag": True,
         "ContextPreservationToleranceSize": 10,
+        "FlushIntervalMs": 0,
     }
 
 
