@@ -11,6 +11,10 @@ It starts `Xvfb` itself, copies the loghub samples from tests/data/loghub into a
 temporary folder, runs real pipelines on them (a feeder keeps appending lines so the
 view is live), and blocks one pipeline's flusher_file on a FIFO to raise the
 queue-full banner. The user's pipelines and window state are not touched.
+
+With `trayer` installed (apt-get install -y trayer: a small XEmbed system tray) it
+starts that on the same display too and adds tray.png: the tray icon in its warning
+state with its menu open, cropped from the screen. Without it, tray.png is skipped.
 """
 
 from __future__ import annotations
@@ -26,6 +30,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
+    from gui.tray import Tray
+    from gui.windows.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parent.parent
 LOGHUB = ROOT / "tests" / "data" / "loghub"
@@ -57,6 +68,31 @@ def xvfb(display: int = 97) -> Iterator[None]:
     finally:
         server.terminate()
         server.wait(10)
+
+
+# trayer at the top right, as wide as its icons: the window (at 0,0) never covers it.
+TRAYER = ["trayer", "--edge", "top", "--align", "right", "--widthtype", "request"]
+TRAYER += ["--height", "32", "--SetDockType", "true"]
+
+
+@contextlib.contextmanager
+def trayer() -> Iterator[bool]:
+    """A system tray on the X server of DISPLAY when `trayer` is installed; whether it is.
+
+    Qt's xcb tray icon uses the XEmbed tray only when no StatusNotifier watcher is on
+    the session D-Bus; the bus of the desktop this runs from is taken out of reach.
+    """
+    if shutil.which("trayer") is None:
+        print("gui.screenshots: trayer is not installed; no tray.png", file=sys.stderr)
+        yield False
+        return
+    os.environ["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=/nonexistent/tailbox-screenshots"
+    host = subprocess.Popen(TRAYER, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield True
+    finally:
+        host.terminate()
+        host.wait(10)
 
 
 def _pipeline(name: str, root: Path, files: str, middle: str, out: str, queue: int = 4) -> str:
@@ -177,15 +213,18 @@ def render(out_dir: Path) -> list[Path]:
         os.environ["TAILBOX_CONFIG_DIR"] = str(root / "config")
         os.environ["TAILBOX_STATE_DIR"] = str(root / "state")
         feeder, fifo = _prepare(root)
-        with xvfb():
-            return _render(root, feeder, fifo, out_dir)
+        with xvfb(), trayer() as tray:
+            return _render(root, feeder, fifo, out_dir, tray)
 
 
-def _render(root: Path, feeder: Feeder, fifo: Path, out_dir: Path) -> list[Path]:
+def _render(
+    root: Path, feeder: Feeder, fifo: Path, out_dir: Path, with_tray: bool = False
+) -> list[Path]:
     from agent.config import parse_config
     from gui.app import create_app, settings
     from gui.bridge import AgentBridge
     from gui.configstore import Draft, save_pipelines
+    from gui.tray import Tray
     from gui.windows.main_window import MainWindow
 
     app = create_app()
@@ -194,7 +233,12 @@ def _render(root: Path, feeder: Feeder, fifo: Path, out_dir: Path) -> list[Path]
     configs = {name: parse_config(text, f"{name}.yml", name) for name, text in texts.items()}
     calm = [configs[n] for n in ("apache", "hdfs", "system")]
     save_pipelines(calm, set())
-    window = MainWindow(bridge, [Draft(c.name, c.to_dict()) for c in calm], settings())
+    tray = None
+    if with_tray:
+        _wait(app, Tray.available, 15, "trayer to offer a system tray")
+        tray = Tray()
+    drafts = [Draft(c.name, c.to_dict()) for c in calm]
+    window = MainWindow(bridge, drafts, settings(), tray)
     window.resize(*SIZE)
     bridge.start(calm)
     window.show()
@@ -231,6 +275,8 @@ def _render(root: Path, feeder: Feeder, fifo: Path, out_dir: Path) -> list[Path]
     window.tabs.setCurrentWidget(window.status_view)
     _settle(app, 6)  # the sparklines gather some history
     shot("queue-full-banner.png")
+    if tray is not None:
+        shots.append(_tray_shot(app, window, tray, out_dir / "tray.png"))
 
     feeder.stop.set()
     with open(fifo, "rb") as unblocked:  # a reader lets the blocked flusher finish
@@ -239,6 +285,44 @@ def _render(root: Path, feeder: Feeder, fifo: Path, out_dir: Path) -> list[Path]
         drained.start()
         _wait(app, lambda: window.stopped_ok is not None, 60, "the agent to stop")
     return shots
+
+
+def _tray_shot(app: QApplication, window: MainWindow, tray: Tray, path: Path) -> Path:
+    """The warning tray icon with its menu open, cropped from the screen around trayer."""
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QWidget
+
+    icon = tray.icon
+    _wait(app, lambda: "queue full" in icon.toolTip(), 15, "the tray's warning icon")
+    # Until trayer has embedded it, the icon's geometry is at 0,0 (under the window).
+    _wait(app, lambda: icon.geometry().left() > SIZE[0], 15, "the icon in trayer's panel")
+    window.close()  # hides it to the tray (the app keeps running), out of the picture
+    _settle(app, 0.3)
+    for widget in app.topLevelWidgets():  # the notification balloons (QBalloonTip)
+        if widget.metaObject().className() == "QBalloonTip":
+            widget.hide()
+    screen = QGuiApplication.primaryScreen()
+    # Xvfb's root window is black: a plain desktop behind trayer (no window manager
+    # here, so lowering it puts it under every other window).
+    desktop = QWidget(None, Qt.WindowType.FramelessWindowHint)
+    desktop.setStyleSheet(
+        "background: qlineargradient(x1:0, y1:0, x2:1, y2:1, stop:0 #3d5a80, stop:1 #98c1d9);"
+    )
+    desktop.setGeometry(screen.geometry())
+    desktop.show()
+    desktop.lower()
+    # Below the icon, as a right-click on a top panel opens it.
+    tray.menu.popup(QPoint(icon.geometry().right(), icon.geometry().bottom() + 2))
+    _wait(app, tray.menu.isVisible, 5, "the tray menu")
+    _settle(app, 0.5)
+    area = icon.geometry().united(tray.menu.geometry()).adjusted(-120, 0, 0, 30)
+    area.setTop(0)
+    area.setRight(screen.geometry().right())
+    screen.grabWindow(0).copy(area.intersected(screen.geometry())).save(str(path))
+    tray.menu.hide()
+    desktop.close()
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:
