@@ -25,7 +25,7 @@ import platformdirs
 import yaml
 
 from agent.params import ConfigError, ConfigProblem, Param, validate_params
-from agent.registry import Registry, current_platform, load_registry
+from agent.registry import Registry, load_registry
 from agent.runner import DEFAULT_INTERVAL_MS
 
 __all__ = [
@@ -337,7 +337,17 @@ def load_config(path: str | Path, registry: Registry | None = None) -> PipelineC
 
 
 def default_config(registry: Registry | None = None) -> PipelineConfig:
-    """The pipeline embedded in the package for this platform."""
-    platform = (registry.platform if registry else None) or current_platform()
+    """The pipeline embedded in the package for this platform, without the inputs that
+    have nothing to read on this machine: a plugin class may say so with a classmethod
+    `available() -> bool` (input_journal where there is no journal)."""
+    registry = registry or load_registry()
+    platform = registry.platform
     text = resources.files("agent").joinpath(f"defaults/{platform}.yml").read_text("utf-8")
-    return parse_config(text, f"<embedded default for {platform}>", "default", registry)
+    config = parse_config(text, f"<embedded default for {platform}>", "default", registry)
+    config.inputs = [p for p in config.inputs if _available_here(registry, p.type)]
+    return config
+
+
+def _available_here(registry: Registry, type_name: str) -> bool:
+    available = getattr(registry.get(type_name), "available", None)
+    return bool(available()) if callable(available) else True

@@ -111,6 +111,23 @@ def test_embedded_default_validates():
     assert config.name == "default" and config.inputs and config.flushers
 
 
+@pytest.mark.parametrize("journal", [True, False])
+def test_linux_default_reads_the_journal_where_there_is_one(monkeypatch, journal):
+    from plugins.input.journal import JournalInput
+
+    monkeypatch.setattr(JournalInput, "available", classmethod(lambda cls: journal))
+    config = default_config(Registry("linux"))
+    inputs = [(p.type, p.params) for p in config.inputs]
+    text_logs = (
+        "input_file",
+        {"FilePaths": ["/var/log/*.log", "/var/log/syslog", "/var/log/messages"]},
+    )
+    if journal:
+        assert inputs == [("input_journal", {"SeekPosition": "tail"}), text_logs]
+    else:
+        assert inputs == [text_logs]
+
+
 def test_validate_command_exits_2_and_prints_every_problem(tmp_path):
     bad = tmp_path / "bad.yml"
     bad.write_text("inputs: [{Type: input_file}]\nflushers: [{Type: flusher_stdout, X: 1}]\n")
