@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import IO
 
-from agent.encoding import encode_groups
+from agent.encoding import group_pieces
 from agent.plugin import Context, Param, Plugin, register
 from agent.protocol import LogGroup
 
@@ -53,10 +53,11 @@ class FlusherFile(Plugin):
         return (now.st_dev, now.st_ino) != (mine.st_dev, mine.st_ino)
 
     def flush(self, groups: list[LogGroup]) -> None:
-        data = encode_groups(groups)
         f = self._open()
         try:
-            f.write(data)
+            for group in groups:
+                # In pieces: a group's logs are not copied into one string first.
+                f.writelines(group_pieces(group))
             f.flush()
             if self.Sync:
                 os.fsync(f.fileno())
