@@ -9,16 +9,14 @@ import socket
 import ssl
 import time
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
-
-import urllib3
-from urllib3.exceptions import HTTPError, InsecureRequestWarning, InvalidHeader
 
 from agent.plugin import ConfigError, Context, DeliveryRejected, Param, Plugin, register
 from agent.protocol import LogGroup
 
-from ._otlp import Encoder, error_text, partial_success
+if TYPE_CHECKING:
+    import urllib3
 
 __all__ = ["ExportFailed", "FlusherOTLP"]
 
@@ -233,6 +231,14 @@ class FlusherOTLP(Plugin):
         return context
 
     def init(self, context: Context) -> None:
+        # urllib3 and protobuf are imported here, not with the module: the registry
+        # imports every plugin, and they cost each `tailbox` start ~0.15 s and some MiB.
+        import urllib3
+        from urllib3.exceptions import InsecureRequestWarning
+
+        from ._otlp import Encoder
+
+        self._urllib3 = urllib3
         self._context = context
         resource = {"host.name": socket.gethostname(), "tailbox.pipeline": context.pipeline}
         self._encoder = Encoder(resource, self.ResourceAttributes, self.Encoding)
@@ -251,7 +257,9 @@ class FlusherOTLP(Plugin):
             )
             context.logger.warning(message)
             context.report("warning", message=message)
-        self._http = urllib3.PoolManager(num_pools=1, maxsize=1, ssl_context=self._ssl)
+        self._http: urllib3.PoolManager = urllib3.PoolManager(
+            num_pools=1, maxsize=1, ssl_context=self._ssl
+        )
         self._not_before = 0.0  # monotonic time before which the receiver asked not to send
         # A retried call resends only what did not get through: (its groups, groups sent).
         self._progress: tuple[list[LogGroup], int] | None = None
@@ -289,6 +297,10 @@ class FlusherOTLP(Plugin):
             yield len(pieces), encoder.body(pieces)
 
     def _post(self, body: bytes) -> None:
+        from urllib3.exceptions import HTTPError
+
+        from ._otlp import error_text, partial_success
+
         if self._gzip:
             body = gzip.compress(body, compresslevel=_GZIP_LEVEL, mtime=0)
         try:
@@ -327,8 +339,10 @@ class FlusherOTLP(Plugin):
     def _retry_after(self, value: str | None) -> float:
         if not value:
             return 0.0
+        from urllib3.exceptions import InvalidHeader
+
         try:
-            seconds = urllib3.Retry().parse_retry_after(value)
+            seconds = self._urllib3.Retry().parse_retry_after(value)
         except InvalidHeader:
             return 0.0
         return min(max(seconds, 0.0), self.MaxRetryAfterSecs)
