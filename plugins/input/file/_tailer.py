@@ -43,6 +43,11 @@ RESCAN_GAP = 0.5  # event-triggered globs at most this often (a busy tree must n
 # capped to notice `stop` this soon.
 STOP_CHECK = 0.25
 READ_BUDGET = 4 * 1024 * 1024  # per file per round, so one busy file cannot starve the others
+# Rounds of reads start at most this often while events keep coming: a file written in
+# many small bursts is read in chunks of ~READ_GAP's worth of writes, not once per write
+# (each round and each batch costs Python work; at 10 MB/s in 20 ms bursts, 5x fewer).
+# A file that was quiet for this long is read as soon as its event arrives.
+READ_GAP = 0.1
 _EVENTS: list[type[FileSystemEvent]] = [
     FileCreatedEvent,
     DirCreatedEvent,
@@ -148,7 +153,7 @@ class Tailer:
                 with self._lock:
                     dirty, self._dirty = self._dirty, set()
                     rescan, self._rescan = self._rescan, False
-                now = time.monotonic()
+                now = round_start = time.monotonic()
                 stat_due = now >= next_stat
                 if stat_due:
                     next_stat = now + STAT_INTERVAL
@@ -173,6 +178,10 @@ class Tailer:
                 self._close_unused()
                 if not backlog:
                     self._wake.wait(self._sleep_time(next_glob, next_stat))
+                    gap = round_start + READ_GAP - time.monotonic()
+                    if gap > 0:
+                        self._stop.wait(gap)
+                    # Events of the gap are in _dirty: this round takes them.
                     self._wake.clear()
         except _Stopped:
             pass
