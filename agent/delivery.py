@@ -2,7 +2,8 @@
 
 Each flusher has its own thread and a small bounded backlog, so a slow or failing
 flusher does not stop the others (iLogtail delivers to flushers one after another).
-A lane retries failed deliveries with exponential backoff and jitter. A group is
+A lane retries failed deliveries with exponential backoff and jitter, waiting at least
+the `retry_after` seconds an exception carries (a receiver's Retry-After). A group is
 acknowledged — its `acks` called, the metrics counted — only when every flusher has
 delivered it. When one lane's backlog is full the dispatcher waits, the queue fills,
 and the aggregator's back-pressure takes over: memory stays bounded.
@@ -148,6 +149,9 @@ class FlusherLane:
             except Exception as e:
                 self._failed(f"{type(e).__name__}: {e}", permanent=False)
                 delay = min(BACKOFF_MAX, BACKOFF_FIRST * 2**attempt) * random.uniform(0.5, 1.0)
+                # A flusher may say how long the receiver asked it to wait (Retry-After):
+                # sleeping that long beats failing fast attempts until the time is up.
+                delay = max(delay, float(getattr(e, "retry_after", 0.0) or 0.0))
                 attempt += 1
                 self._retry_now.wait(delay)
                 self._retry_now.clear()

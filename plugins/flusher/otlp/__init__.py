@@ -28,7 +28,12 @@ _GZIP_LEVEL = 6  # zlib's default: most of level 9's ratio on logs at a fraction
 
 
 class ExportFailed(Exception):
-    """An export that did not get through but may on a later try (the pipeline retries)."""
+    """An export that did not get through but may on a later try (the pipeline retries,
+    not before `retry_after` seconds when the receiver said so)."""
+
+    def __init__(self, message: str, retry_after: float = 0.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 def _check_endpoint(value: str) -> str | None:
@@ -268,7 +273,9 @@ class FlusherOTLP(Plugin):
     def flush(self, groups: list[LogGroup]) -> None:
         wait = self._not_before - time.monotonic()
         if wait > 0:
-            raise ExportFailed(f"the receiver asked to wait (Retry-After): {wait:.1f} s left")
+            raise ExportFailed(
+                f"the receiver asked to wait (Retry-After): {wait:.1f} s left", retry_after=wait
+            )
         sent = 0
         if self._progress is not None and self._progress[0] is groups:
             sent = self._progress[1]
@@ -331,7 +338,7 @@ class FlusherOTLP(Plugin):
             if delay:
                 self._not_before = time.monotonic() + delay
                 problem += f"; the receiver asked to wait {delay:g} s"
-            raise ExportFailed(problem)
+            raise ExportFailed(problem, retry_after=delay)
         if 300 <= status < 400:
             problem += f"; it redirects to {response.headers.get('Location')}: set Endpoint to that"
         raise DeliveryRejected(problem)

@@ -260,6 +260,7 @@ def test_429_waits_for_retry_after_then_delivers(tmp_path, receiver_factory):
     error = next(e for e in events if e.kind == "flusher_error")
     assert "HTTP 429" in error.data["error"] and "wait 1 s" in error.data["error"]
     assert not error.data["permanent"]
+    assert pipeline.metrics.errors == 1  # the lane slept out the wait: no fast-failed tries
 
 
 def test_503_is_retried_with_backoff_until_delivered(tmp_path, receiver_factory):
