@@ -18,6 +18,7 @@ from agent.protocol import LogBatch, LogContext
 from plugins.input.file._paths import PathSpec
 from tests.plugins.input.acking import (
     Acking,
+    Run,
     append,
     expect,
     numbered,
@@ -25,8 +26,6 @@ from tests.plugins.input.acking import (
     tailing,
     wait_until,
 )
-
-QUIET = 0.3  # how long "nothing else arrives" is watched for
 
 
 def config(tmp_path: Path, pattern: str = "app.log*", **more: object) -> dict[str, object]:
@@ -44,11 +43,12 @@ def logs(tmp_path: Path) -> Path:
     return directory
 
 
-def settle(collector: Acking, count: int) -> list[bytes]:
-    """Wait for `count` lines, then make sure no more come."""
-    got = collector.wait_count(count)
-    time.sleep(QUIET)
-    return sorted(collector.lines()) if len(collector.lines()) != len(got) else sorted(got)
+def settle(run: Run, count: int) -> None:
+    """Wait for `count` lines, then for the tailer to go over every file once more: what
+    it would read again is delivered by then. The test asserts the exact lines after the
+    run's stop."""
+    run.collector.wait_count(count)
+    assert run.rounds.full_pass(), "the tailer did not go over its files again"
 
 
 def open_handles(path: Path) -> int:
@@ -87,7 +87,8 @@ def test_rename_and_create_reads_both_files_once(tmp_path: Path) -> None:
             app.rename(app.with_name("app.log.1"))
             writer.write(numbered(100, 50))
         app.write_bytes(numbered(1000, 30))
-        assert settle(run.collector, 180) == sorted(expect(0, 150) + expect(1000, 30))
+        settle(run, 180)
+    assert sorted(run.collector.lines()) == sorted(expect(0, 150) + expect(1000, 30))
 
 
 def test_a_file_renamed_out_of_the_globs_is_read_to_its_end_then_released(
@@ -104,10 +105,13 @@ def test_a_file_renamed_out_of_the_globs_is_read_to_its_end_then_released(
         with app.open("ab") as writer:
             app.rename(old)
             writer.write(numbered(10, 20))  # after the rename: still read
-        assert settle(run.collector, 30) == expect(0, 30)
+        run.collector.wait_count(30)
+        # Held (it grew just now; released after a second idle): asked before settling.
         assert open_handles(old) == 1
         old.unlink()  # deleted while we hold it open: its space is freed on release
         assert wait_until(lambda: open_handles(old) == 0)
+        assert run.rounds.full_pass()  # and it is not found and read again
+    assert sorted(run.collector.lines()) == expect(0, 30)
 
 
 def test_copytruncate_reads_the_copy_from_where_the_original_had_got_to(tmp_path: Path) -> None:
@@ -126,9 +130,10 @@ def test_copytruncate_reads_the_copy_from_where_the_original_had_got_to(tmp_path
             f.truncate(0)
         append(app, numbered(5000, 400))  # longer than before: only the first KiB tells
         collector.gate.set()
-        assert settle(run.collector, 800) == sorted(expect(0, 400) + expect(5000, 400))
+        settle(run, 800)
         assert wait_until(lambda: offset_of(store, app.with_name("app.log.1")) == 3600)
         assert wait_until(lambda: offset_of(store, app) == 3600)
+    assert sorted(collector.lines()) == sorted(expect(0, 400) + expect(5000, 400))
 
 
 def test_a_plain_copy_of_a_file_being_read_is_not_read_again(tmp_path: Path) -> None:
@@ -141,9 +146,9 @@ def test_a_plain_copy_of_a_file_being_read_is_not_read_again(tmp_path: Path) -> 
         shutil.copyfile(app, copy)
         assert wait_until(lambda: open_handles(copy) == 1)  # found, held, not read
         append(app, numbered(200, 10))
-        assert run.collector.wait_count(210) == expect(0, 210)
-        time.sleep(tailer_module.STAT_INTERVAL + QUIET)  # a stat pass looks at the copy
-        assert len(run.collector.lines()) == 210
+        run.collector.wait_count(210)
+        assert run.rounds.full_pass()  # a stat pass and a glob look at the copy again
+    assert run.collector.lines() == expect(0, 210)
 
 
 def test_delete_and_recreate_reads_the_new_file_from_its_start(tmp_path: Path) -> None:
@@ -154,7 +159,8 @@ def test_delete_and_recreate_reads_the_new_file_from_its_start(tmp_path: Path) -
         run.collector.wait_count(150)
         app.unlink()
         app.write_bytes(numbered(500, 150))
-        assert settle(run.collector, 300) == sorted(expect(0, 150) + expect(500, 150))
+        settle(run, 300)
+    assert sorted(run.collector.lines()) == sorted(expect(0, 150) + expect(500, 150))
 
 
 def test_truncation_in_place_restarts_at_zero_even_when_rewritten_fast(tmp_path: Path) -> None:
@@ -176,7 +182,8 @@ def test_truncation_in_place_restarts_at_zero_even_when_rewritten_fast(tmp_path:
         append(app, numbered(900, 200))
         collector.gate.set()
         want = expect(0, 150) + expect(300, 20) + expect(900, 200)
-        assert settle(run.collector, len(want)) == sorted(want)
+        settle(run, len(want))
+    assert sorted(collector.lines()) == sorted(want)
 
 
 def test_idle_handles_close_and_reopen_when_the_file_grows(tmp_path: Path) -> None:
@@ -208,7 +215,8 @@ def test_a_file_forgotten_out_of_the_globs_and_back_is_not_read_again(tmp_path: 
         away.rename(back)  # and back in: the same file, known by identity and first bytes
         assert wait_until(lambda: open_handles(back) == 1)
         append(back, numbered(5, 1))
-        assert settle(run.collector, 6) == expect(0, 6)
+        settle(run, 6)
+    assert sorted(run.collector.lines()) == expect(0, 6)
 
 
 def test_a_busy_file_does_not_starve_quiet_ones(

@@ -10,6 +10,16 @@ logrotate's copytruncate loses whatever the application writes between its copy 
 its truncate (in neither file then); the writer is paused (SIGSTOP) around every
 rotation, so the tests measure the agent, not that race.
 
+Rotations while the writer writes are the scenario, so the writer never waits for the
+agent, and the agent may fall behind (a file may be rotated before it was found). But
+the rotations wait on conditions, not on time: the writer has put MIN_LINES lines into
+the current app.log, and the file logrotate is about to delete (`rotate 5`) is one the
+agent holds open or has committed to its end — a file deleted before anybody found it
+would be a loss, but not the agent's. At the end the test waits until every line
+arrived *and* the checkpoints commit every file to its end (each file found and read
+whole: whatever would be read twice has been delivered by then), then stops the agent,
+which delivers all it read, and counts.
+
 Every number must arrive, none twice — and with the agent killed (SIGKILL) at random
 moments and restarted: nothing lost, and no line that was committed in the checkpoints
 at the moment of a kill is delivered again; the duplicates (lines delivered whose
@@ -18,6 +28,7 @@ acknowledgement had not been written yet) are counted and reported.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import re
@@ -33,7 +44,7 @@ import orjson
 import pytest
 
 from agent.checkpoint import checkpoint_path
-from tests.plugins.input.acking import committed_numbers
+from tests.plugins.input.acking import caught_up, committed_numbers, committed_offsets
 
 WRITER = Path(__file__).with_name("numbered_writer.py")
 NUMBER = re.compile(rb'"content":"(\d{10})"')
@@ -42,6 +53,8 @@ LOGROTATE = shutil.which("logrotate") or next(
 )
 CATCH_UP = 90.0  # seconds the agent may take to deliver everything written
 KILL_TEST_RATE = 20_000  # lines per second the writer keeps to in the SIGKILL test
+MIN_LINES = 50_000  # lines the writer puts into app.log before each rotation, at least
+LINE = 11  # bytes per numbered line
 
 
 def need_logrotate() -> str:
@@ -57,6 +70,7 @@ class Scene:
 
     def __init__(self, tmp_path: Path, keep: int = 5) -> None:
         self.logrotate = need_logrotate()
+        self.keep = keep
         self.dir = tmp_path / "logs"
         self.dir.mkdir()
         self.app = self.dir / "app.log"
@@ -150,6 +164,55 @@ class Scene:
             self.writer.send_signal(signal.SIGCONT)
         self.rotations += 1
 
+    def wait_for_writes(self) -> None:
+        """Until a rotation may come (module docstring): the writer has put MIN_LINES lines
+        into the current app.log, and the agent can do without the file logrotate deletes."""
+        wait_for(
+            lambda: self.app.stat().st_size >= MIN_LINES * LINE,
+            30,
+            "the writer did not write",
+            self.writer,
+        )
+        wait_for(
+            lambda: self.may_delete(self.dir / f"app.log.{self.keep}"),
+            30,
+            "the agent did not find the oldest rotated file",
+            self.agent,
+            self.agent_err,
+        )
+
+    def may_delete(self, path: Path) -> bool:
+        """Whether the agent holds `path` open (it reads an open file to its end even once
+        deleted) or the checkpoints commit it to its end (its handle may be closed idle)."""
+        assert self.agent is not None
+        if not path.exists():
+            return True
+        st = path.stat()
+        try:
+            fds = list(Path(f"/proc/{self.agent.pid}/fd").iterdir())
+        except OSError:
+            return False  # exited: wait_for says so
+        for fd in fds:
+            with contextlib.suppress(OSError):  # closed meanwhile
+                held = os.stat(fd)  # the file the descriptor is open on
+                if (held.st_dev, held.st_ino) == (st.st_dev, st.st_ino):
+                    return True
+        try:
+            committed = committed_offsets(checkpoint_path("rot"), self.dir)
+        except FileNotFoundError:
+            return False
+        return (path, st.st_size) in committed
+
+    def wait_caught_up(self) -> None:
+        """Until the checkpoint file commits every file to its end (the writer stopped)."""
+        wait_for(
+            lambda: caught_up(checkpoint_path("rot"), self.dir),
+            CATCH_UP,
+            "the checkpoints do not reach the ends of the files",
+            self.agent,
+            self.agent_err,
+        )
+
     def cleanup(self) -> None:
         for proc in (self.agent, self.writer):
             if proc is not None:
@@ -221,16 +284,22 @@ def test_logrotate_while_a_writer_writes_at_full_speed(tmp_path: Path, mode: str
     try:
         scene.start_agent()
         scene.start_writer()
-        for _ in range(12):
-            time.sleep(0.25)
+        for _ in range(12):  # rotations while it writes: conditions pace them, not time
+            scene.wait_for_writes()
             scene.rotate(mode)
-        time.sleep(0.25)
+        scene.wait_for_writes()
         written = scene.stop_writer()
-        wait_for(lambda: scene.delivered() >= written, CATCH_UP, "not everything arrived")
-        time.sleep(0.5)  # nothing more may come
-        scene.stop_agent()
+        wait_for(
+            lambda: scene.delivered() >= written,
+            CATCH_UP,
+            "not everything arrived",
+            scene.agent,
+            scene.agent_err,
+        )
+        scene.wait_caught_up()  # nothing more will come
+        scene.stop_agent()  # delivers what it read
         print(f"\n{mode}: {written} lines, {scene.rotations} rotations")
-        assert written > 50_000 and scene.rotations == 12
+        assert written >= 13 * MIN_LINES and scene.rotations == 12
         assert_all_once(scene.numbers(), written)
     finally:
         scene.cleanup()
@@ -249,6 +318,9 @@ def test_sigkill_at_random_moments_loses_nothing_and_repeats_only_the_unacknowle
         # Held to a busy application's pace, so that the test's volume stays bounded.
         scene.start_writer(max_rate=KILL_TEST_RATE)
         for k in range(6):
+            # Kills and rotations at random moments are the scenario: wall-clock time is
+            # what is drawn here. The loop samples the output's size every 20 ms, the
+            # record `before_save` is looked up in (a rate of sampling, not a wait).
             deadline = time.monotonic() + rng.uniform(0.5, 2.5)
             next_rotation = time.monotonic() + rng.uniform(0.1, 0.4)
             while time.monotonic() < deadline:
@@ -266,11 +338,20 @@ def test_sigkill_at_random_moments_loses_nothing_and_repeats_only_the_unacknowle
             before_save = max((size for t, size in sizes if t < saved - 0.01), default=0)
             kills.append(Kill(before_save, scene.trim_torn_output(), committed))
             scene.start_agent()
-        time.sleep(0.5)
+        # The last start tails the writer too: it delivers lines before the writer stops.
+        restarted_at = kills[-1].restart_at
+        wait_for(
+            lambda: scene.out.exists() and scene.out.stat().st_size > restarted_at,
+            30,
+            "the agent delivered nothing after its last start",
+            scene.agent,
+            scene.agent_err,
+        )
         written = scene.stop_writer()
+        # Duplicates count too: this can hold before every number arrived...
         wait_for(lambda: scene.delivered() >= written, CATCH_UP, "not everything arrived")
-        time.sleep(0.5)
-        scene.stop_agent()
+        scene.wait_caught_up()  # ...this only once every file was read whole
+        scene.stop_agent()  # delivers what it read
 
         numbers = scene.numbers()
         assert set(numbers) == set(range(written)), "lines were lost"
