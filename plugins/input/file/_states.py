@@ -25,7 +25,9 @@ tail: unknown files are read from their start.
 says what it is: the same first KiB as a file being read → a copy (`cp`, logrotate's
 `copy`/`copytruncate` before the truncation): not read while the original is; the same
 as a file just truncated or gone → the copy of that content (copytruncate): it takes
-over the old content's ledger and is read from where the original had got to; the start
+over the old content's ledger and is read from where the original had got to — through
+the handle held since it was found, as the next rotation may have renamed it on (and put
+the next copy under its name) or deleted it before a lagging reader got to it; the start
 of such a KiB → a copy still being written: wait (at most `PENDING_MAX` s without growth);
 anything else → a new file, read from 0. Only full 1 KiB fingerprints identify a copy
 (as Filebeat's fingerprint mode): smaller files are read again when copied.
@@ -205,7 +207,7 @@ class FileStates:
         store: Any,
         readers: dict[Key, FileReader],
         paths: dict[str, Key],
-        opener: Callable[..., FileReader],  # (path, offset, align=False)
+        reopen: Callable[..., FileReader],  # (reader, offset, align=False) -> FileReader
         tail_bytes: int,
         metrics: Any = None,
     ) -> None:
@@ -213,7 +215,11 @@ class FileStates:
         self._metrics = metrics  # PipelineMetrics: each file's `committed`
         self._readers = readers  # the Tailer's, by identity
         self._paths = paths  # the Tailer's, path -> identity
-        self._open_at = opener
+        # A reader of the same open file at another offset: through the handle held, never
+        # by the name it was found under, which may lead to another file by now (logrotate
+        # renames a copy on, and puts the next copy there, before a lagging reader gets to
+        # it) or to none (the copy compressed and deleted).
+        self._reopen = reopen
         self._tail_bytes = tail_bytes
         self._lock = threading.Lock()  # guards _states and _retired against `snapshot`
         self._states: dict[Key, _State] = {}
@@ -469,11 +475,8 @@ class FileStates:
         align = bool(entry.get("align")) and offset == entry["offset"]
         if offset != reader.offset or align:
             try:
-                replacement = self._open_at(reader.path, offset, align)
+                replacement = self._reopen(reader, offset, align)
             except OSError:
-                return None
-            if replacement.identity != key:
-                replacement.close()
                 return None
             reader.close()
             self._readers[key] = replacement
@@ -520,11 +523,8 @@ class FileStates:
         key = reader.identity
         if offset != reader.offset:
             try:
-                replacement = self._open_at(reader.path, offset)
+                replacement = self._reopen(reader, offset)
             except OSError:
-                return None
-            if replacement.identity != key:
-                replacement.close()
                 return None
             reader.close()
             self._readers[key] = replacement

@@ -28,7 +28,7 @@ from agent.metrics import FileStats
 from agent.plugin import Collector, Context
 from agent.protocol import LogBatch
 
-from ._lines import LineOptions
+from ._lines import LineOptions, SplitReader
 from ._paths import PathSpec
 from ._reader import FileReader, NotRegularFileError
 from ._states import FileStates
@@ -112,13 +112,14 @@ class Tailer:
             context.checkpoints,
             self._readers,
             self._paths,
-            lambda path, offset, align=False: self._s.lines.open(
-                path, self._s.topic, offset=offset, align=align
-            ),
+            self._reopen,
             settings.tail_bytes,
             context.metrics,
         )
         self._unused_check = 0.0
+        # Files found while a round handles a truncation (the copy, under copytruncate):
+        # looked at in the next round, not only at the next stat pass.
+        self._found: set[tuple[int, int]] = set()
 
     # -- the two modes ----------------------------------------------------------------
 
@@ -176,6 +177,8 @@ class Tailer:
                         backlog.add(key)
                 self._flush_idle()
                 self._close_unused()
+                backlog |= self._found
+                self._found.clear()
                 if not backlog:
                     self._wake.wait(self._sleep_time(next_glob, next_stat))
                     gap = round_start + READ_GAP - time.monotonic()
@@ -316,6 +319,23 @@ class Tailer:
             self._warn(path, f"cannot be opened: {e.strerror or e}")
         return None
 
+    def _reopen(self, reader: FileReader, offset: int, align: bool = False) -> FileReader:
+        """A new reader of `reader`'s file at `offset` (a copy recognised, a checkpoint
+        matched), on a duplicate of its handle: the name it was found under may lead to
+        another file by now, or to none (see FileStates). The caller closes `reader`."""
+        fd = os.dup(reader.fd)
+        try:
+            os.lseek(fd, 0, os.SEEK_SET)  # a duplicate shares the file position
+            new = type(reader)(reader.path, fd, os.fstat(fd), offset, reader.ctx, align=align)
+            if isinstance(new, SplitReader):
+                new.setup(self._s.lines)
+            else:
+                new.max_line_bytes = self._s.lines.max_line_bytes
+        except BaseException:
+            os.close(fd)
+            raise
+        return new
+
     def _check_paths(self, paths: list[str] | set[str]) -> set[tuple[int, int]]:
         """Forget paths that no longer lead to their file; the identities of those files."""
         changed: set[tuple[int, int]] = set()
@@ -351,7 +371,7 @@ class Tailer:
             # Truncated (copytruncate, or `> file`): what was held back belonged to the
             # old content, so it goes out before reading restarts at 0 — unless a copy of
             # that content is there to be read (copytruncate): it has the rest of the line.
-            self._discover(initial=False)
+            self._found.update(r.identity for r in self._discover(initial=False))
             if not self._states.has_copy(reader):
                 self._flush(reader)
             self._states.truncated(reader)

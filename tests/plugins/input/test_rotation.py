@@ -4,6 +4,7 @@ truncation, copies, idle handles, fairness, and a big tree with a link loop."""
 from __future__ import annotations
 
 import errno
+import gzip
 import os
 import shutil
 import threading
@@ -77,6 +78,39 @@ class Gated(Acking):
         return super().add_batch(batch, ctx)
 
 
+class Lag:
+    """Makes the tailer fall behind on chosen files, as a loaded or back-pressured agent
+    does, but deterministically: while a file's name is held, its rounds pass it by (it
+    is not checked, read or recognised); everything else goes on as usual (globs, other
+    files, the truncation handling of files that are not held)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.held: frozenset[str] = frozenset()
+        service = tailer_module.Tailer._service
+        lag = self
+
+        def lagging(tailer: tailer_module.Tailer, key: tuple[int, int]) -> bool:
+            if tailer._readers[key].path in lag.held:
+                return False  # not got round to it yet
+            return service(tailer, key)
+
+        monkeypatch.setattr(tailer_module.Tailer, "_service", lagging)
+
+    def hold(self, *paths: Path) -> None:
+        """Hold these names (only these): readers opened under them are passed by."""
+        self.held = frozenset(str(p) for p in paths)
+
+    def release(self) -> None:
+        self.hold()
+
+
+def copytruncate(app: Path, copy: Path) -> None:
+    """logrotate's copytruncate: copy the file, then truncate it in place."""
+    shutil.copyfile(app, copy)
+    with app.open("r+b") as f:
+        f.truncate(0)
+
+
 def test_rename_and_create_reads_both_files_once(tmp_path: Path) -> None:
     store = tmp_path / "cp.json"
     app = logs(tmp_path) / "app.log"
@@ -134,6 +168,126 @@ def test_copytruncate_reads_the_copy_from_where_the_original_had_got_to(tmp_path
         assert wait_until(lambda: offset_of(store, app.with_name("app.log.1")) == 3600)
         assert wait_until(lambda: offset_of(store, app) == 3600)
     assert sorted(collector.lines()) == sorted(expect(0, 400) + expect(5000, 400))
+
+
+@pytest.mark.parametrize("moved_on", ["renamed", "compressed"])
+def test_copytruncate_a_copy_rotated_on_before_it_was_read_is_read_from_its_handle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, moved_on: str
+) -> None:
+    """The reader lags: the truncation is seen and the copy found at app.log.1, but before
+    the tailer gets round to the copy the next rotation moves it on (to app.log.2, or
+    compressed to app.log.2.gz and deleted) and puts the next copy at app.log.1. What the
+    original had not been read to is still read from the first copy: app.log.1 is
+    another file by then, the handle the tailer holds is not."""
+    lag = Lag(monkeypatch)
+    store = tmp_path / "cp.json"
+    d = logs(tmp_path)
+    app, first, second = d / "app.log", d / "app.log.1", d / "app.log.2"
+    app.write_bytes(numbered(0, 200))
+    with tailing(store, config(tmp_path, ExcludeFilePaths=["*.gz"])) as run:
+        run.collector.wait_count(200)
+        lag.hold(app, first)
+        append(app, numbered(200, 100))  # not read before the rotation
+        copytruncate(app, first)
+        append(app, numbered(5000, 150))
+        lag.hold(first)  # app.log is looked at: truncated, the copy found, not read yet
+        run.collector.wait_count(350)  # the new content read: the truncation was handled
+        first.rename(second)  # the next rotation, while the copy still waits its turn
+        if moved_on == "compressed":  # compress + delaycompress: app.log.2 → app.log.2.gz
+            second.with_name("app.log.2.gz").write_bytes(gzip.compress(second.read_bytes()))
+            second.unlink()
+        copytruncate(app, first)
+        append(app, numbered(9000, 120))
+        lag.release()
+        settle(run, 570)
+        if moved_on == "renamed":  # the copy's checkpoint: committed to its end
+            assert wait_until(lambda: offset_of(store, second) == 2700)
+    assert sorted(run.collector.lines()) == sorted(
+        expect(0, 300) + expect(5000, 150) + expect(9000, 120)
+    )
+
+
+def test_copytruncate_twice_before_the_lagging_reader_sees_the_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The copy is found as a copy of the file being read (not read: the original has
+    the same lines); then, before the tailer looks at the original again, the copy is
+    rotated on and a second copytruncate happens. The first copy goes on from where the
+    original had got to; the second, of content nobody read, is read whole."""
+    lag = Lag(monkeypatch)
+    store = tmp_path / "cp.json"
+    d = logs(tmp_path)
+    app, first = d / "app.log", d / "app.log.1"
+    app.write_bytes(numbered(0, 200))
+    with tailing(store, config(tmp_path)) as run:
+        run.collector.wait_count(200)
+        lag.hold(app)
+        append(app, numbered(200, 100))
+        copytruncate(app, first)
+        append(app, numbered(5000, 150))
+        assert run.rounds.full_pass()  # the copy is found at app.log.1
+        first.rename(d / "app.log.2")
+        copytruncate(app, first)
+        append(app, numbered(9000, 120))
+        lag.release()
+        settle(run, 570)
+    assert sorted(run.collector.lines()) == sorted(
+        expect(0, 300) + expect(5000, 150) + expect(9000, 120)
+    )
+
+
+@pytest.mark.parametrize("encoding", ["utf8", "gbk"])  # gbk: the splitting reader
+def test_copytruncate_the_copy_seen_a_round_before_the_truncation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, encoding: str
+) -> None:
+    """copy, then truncate, seen in two rounds while the reader lags: the copy is found
+    and waits as a copy of the file being read; the truncation retires the original at
+    the offset read, and the copy goes on from there (and is committed to its end)."""
+    lag = Lag(monkeypatch)
+    store = tmp_path / "cp.json"
+    d = logs(tmp_path)
+    app, copy = d / "app.log", d / "app.log.1"
+    app.write_bytes(numbered(0, 200))
+    with tailing(store, config(tmp_path, FileEncoding=encoding)) as run:
+        run.collector.wait_count(200)
+        lag.hold(app)
+        append(app, numbered(200, 100))
+        shutil.copyfile(app, copy)
+        assert run.rounds.full_pass()  # found, recognised as a copy, not read
+        with app.open("r+b") as f:
+            f.truncate(0)
+        append(app, numbered(5000, 150))
+        lag.release()
+        settle(run, 450)
+        assert wait_until(lambda: offset_of(store, copy) == 2700)
+        assert wait_until(lambda: offset_of(store, app) == 1350)
+    assert sorted(run.collector.lines()) == sorted(expect(0, 300) + expect(5000, 150))
+
+
+def test_copytruncate_the_truncation_seen_before_the_copy_appears(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lagging reader sees the truncation while the copy is not there yet (still
+    under a name the globs do not match): the original's content waits retired, and the
+    copy, once it appears, goes on from where the original had been read."""
+    lag = Lag(monkeypatch)
+    store = tmp_path / "cp.json"
+    d = logs(tmp_path)
+    app, copy = d / "app.log", d / "app.log.1"
+    app.write_bytes(numbered(0, 200))
+    with tailing(store, config(tmp_path)) as run:
+        run.collector.wait_count(200)
+        lag.hold(app)
+        append(app, numbered(200, 100))
+        hidden = d / "copying.tmp"
+        copytruncate(app, hidden)
+        append(app, numbered(5000, 150))
+        lag.release()
+        run.collector.wait_count(350)  # the new content read: the truncation was handled
+        hidden.rename(copy)
+        settle(run, 450)
+        assert wait_until(lambda: offset_of(store, copy) == 2700)
+    assert sorted(run.collector.lines()) == sorted(expect(0, 300) + expect(5000, 150))
 
 
 def test_a_plain_copy_of_a_file_being_read_is_not_read_again(tmp_path: Path) -> None:
