@@ -1,15 +1,94 @@
-"""processor_regex: extract fields from one field with a regular expression (iLogtail's)."""
+"""processor_regex: extract fields from one field with a regular expression (iLogtail's).
+
+The common case — a log whose only field is the source, a match, every named group
+set — takes a fast path in `process_logs`: the new contents come from one dict display
+compiled for the configured keys (`_dict_maker`), several times faster than
+`dict.update(zip(...))` for a dozen fields. Every other case goes through
+`process_log`; both give the same contents, in the same order.
+"""
 
 from __future__ import annotations
 
+import importlib
 import re
+from collections.abc import Callable
+from typing import Any
 
 from agent.params import ConfigError, Param
 from agent.plugin import register
 from agent.protocol import Log
-from plugins.processor._base import DROPPED, OK, LogProcessor, cut, not_empty
+from plugins.processor._base import DROPPED, FAILED, OK, LogProcessor, cut, not_empty
+
+try:
+    _sre: Any = importlib.import_module("re._constants")
+    _sre_parse: Any = importlib.import_module("re._parser")
+except ImportError:  # a Python whose re internals moved: groups count as maybe unset
+    _sre = _sre_parse = None
 
 __all__ = ["RegexProcessor"]
+
+type DictMaker = Callable[[tuple[str, ...], str], dict[str, str]]
+
+
+def groups_always_set(regex: str, flags: int = 0) -> bool:
+    """Whether every group of `regex` takes part in every match (none is ever None).
+
+    Conservative: a group under an alternative, an optional repeat, a condition or a
+    negative assertion counts as possibly unset; so does anything not understood.
+    """
+    if _sre_parse is None:
+        return False
+    try:
+        parsed = _sre_parse.parse(regex, flags)
+    except Exception:
+        return False
+    c = _sre
+    repeats = (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", c.MAX_REPEAT))
+    certain: set[int] = set()
+
+    def walk(items: Any, sure: bool) -> None:
+        for op, av in items:
+            if op is c.SUBPATTERN:
+                group, _, _, sub = av
+                if group is not None and sure:
+                    certain.add(group)
+                walk(sub, sure)
+            elif op in repeats:
+                low, _, sub = av
+                walk(sub, sure and low >= 1)
+            elif op is c.ATOMIC_GROUP:
+                walk(av, sure)
+            elif op is c.ASSERT:
+                walk(av[1], sure)
+            elif op is c.BRANCH:
+                for branch in av[1]:
+                    walk(branch, False)
+            elif op is c.ASSERT_NOT:
+                walk(av[1], False)
+            elif op is c.GROUPREF_EXISTS:
+                walk(av[1], False)
+                if av[2] is not None:
+                    walk(av[2], False)
+
+    walk(parsed, True)
+    return certain == set(range(1, parsed.state.groups))
+
+
+def _dict_maker(keys: list[str | None], source: str | None) -> DictMaker:
+    """`make(values, value)`: `{source: value, keys[0]: values[0], ...}` (keys that are
+    None left out; no source entry when `source` is None), as one dict display.
+
+    Built like namedtuple's methods; the keys are bound as variables, never pasted into
+    the code. A display keeps a repeated key where it first appeared with the last
+    value, as `dict.update` does.
+    """
+    names = {f"k{i}": key for i, key in enumerate(keys) if key is not None}
+    items = [f"k{i}: values[{i}]" for i, key in enumerate(keys) if key is not None]
+    if source is not None:
+        names["source"] = source
+        items.insert(0, "source: value")
+    maker: DictMaker = eval(f"lambda values, value: {{{', '.join(items)}}}", names)
+    return maker
 
 
 @register
@@ -91,6 +170,45 @@ class RegexProcessor(LogProcessor):
         self._names: list[str] | None = self.Keys or None
         self.unmatched_is_error = self.NoMatchError
         self.missing_is_error = self.NoKeyError
+        # The fast path: with Keys, any match; without, only when no group is ever unset
+        # (process_log leaves unset groups out).
+        self._all_set = groups_always_set(self.Regex, re.DOTALL)
+        self._make: DictMaker | None = None
+        if self._names is not None or self._all_set:
+            self._make = _dict_maker(keys, self.SourceKey if self.KeepSource else None)
+
+    def process_logs(self, logs: list[Log]) -> list[Log]:
+        make = self._make
+        if make is None:
+            return super().process_logs(logs)
+        match, source, slow = self._match, self.SourceKey, self.process_log
+        all_set = self._all_set
+        kept: list[Log] = []
+        keep = kept.append
+        tally = [0, 0, 0, 0, 0, 0]
+        parsed = 0
+        for log in logs:
+            try:
+                contents = log.contents
+                if len(contents) == 1 and (value := contents.get(source)) is not None:
+                    m = match(value)
+                    if m is not None:
+                        values = m.groups()
+                        if all_set or None not in values:
+                            log.contents = make(values, value)
+                            parsed += 1
+                            keep(log)
+                            continue
+                outcome = slow(log)
+            except Exception as e:
+                outcome = FAILED
+                self.failure = f"{type(e).__name__}: {e}"
+            tally[outcome] += 1
+            if outcome <= FAILED:
+                keep(log)
+        tally[OK] += parsed
+        self._account(tally)
+        return kept
 
     def process_log(self, log: Log) -> int:
         contents = log.contents

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from agent.params import ConfigError
 from agent.plugin import Context
 from agent.protocol import Log
 from agent.registry import Registry
-from plugins.processor.regex import RegexProcessor
+from plugins.processor._base import LogProcessor
+from plugins.processor.regex import RegexProcessor, groups_always_set
 from plugins.processor.strptime import StrptimeProcessor
 
 APACHE_ERROR = r"\[([^\]]+)\] \[(\w+)\] (.*)"
@@ -208,3 +213,84 @@ def test_apache_error_log_into_time_level_message(context: Context) -> None:
     assert parsed[-1].time == 1133671664 + 214
     assert (regex.parsed, regex.unmatched, strptime.parsed, strptime.missing) == (8, 1, 8, 1)
     assert context.metrics.errors == 1
+
+
+@pytest.mark.parametrize(
+    ("regex", "always"),
+    [
+        (r"(a)(b+)(?:c)", True),
+        (r"(a)(\d+|-)", True),
+        (r"(a)+(?=(b))(?>(c))", True),
+        (r"(a)|(b)", False),
+        (r"(a)(b)?", False),
+        (r"(a)(b)*", False),
+        (r"(a)(?:(b)|c)", False),
+        (r"(a)(?!(b))", False),
+        (r"(a)(?(1)(b)|c)", False),
+        (r"(?P<x>a)(?P<y>b){0,2}", False),
+    ],
+)
+def test_groups_always_set(regex: str, always: bool) -> None:
+    assert groups_always_set(regex) is always
+
+
+# Regexes whose groups may or may not take part; texts built from their pieces.
+FAST_PATH_REGEXES = [
+    r"(\w+) (\w+)",
+    r"(?P<a>\w+)-(?P<b>\d*)(x)?",
+    r"(\w+)(?:-(\d+))?",
+    r"(?P<content>\w+) (?P<k>\w+)",
+    r"(\w)(\w)|(\d)",
+]
+
+
+@given(
+    regex=st.sampled_from(FAST_PATH_REGEXES),
+    keys=st.sampled_from([None, ["a"], ["a", "b"], ["content", "b"], ["a", "a"], ["x", "y", "z"]]),
+    keep_source=st.booleans(),
+    full_match=st.booleans(),
+    texts=st.lists(
+        st.one_of(
+            st.builds("".join, st.lists(st.sampled_from(["ab", "x", "1", "12", " ", "-"]))),
+            st.text(alphabet="ab1-x ", max_size=8),
+        ),
+        max_size=12,
+    ),
+    extra=st.booleans(),
+)
+def test_the_fast_path_gives_what_process_log_gives(
+    regex: str,
+    keys: list[str] | None,
+    keep_source: bool,
+    full_match: bool,
+    texts: list[str],
+    extra: bool,
+) -> None:
+    config: dict[str, object] = {
+        "Regex": regex,
+        "KeepSource": keep_source,
+        "FullMatch": full_match,
+        "NoMatchError": False,
+    }
+    if keys is not None:
+        config["Keys"] = keys
+    try:
+        fast = RegexProcessor.create(config)
+        slow = RegexProcessor.create(config)
+    except ConfigError:
+        return
+    logs = [
+        Log(i, {"content": t} | ({"other": "o"} if extra and i % 2 else {}))
+        for i, t in enumerate(texts)
+    ]
+    expected = LogProcessor.process_logs(slow, copy.deepcopy(logs))
+    got = fast.process_logs(logs)
+    assert [(log.time, list(log.contents.items())) for log in got] == [
+        (log.time, list(log.contents.items())) for log in expected
+    ]
+    assert (fast.parsed, fast.unmatched, fast.dropped, fast.errors) == (
+        slow.parsed,
+        slow.unmatched,
+        slow.dropped,
+        slow.errors,
+    )
