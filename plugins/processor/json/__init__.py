@@ -131,4 +131,7 @@ class JsonProcessor(LogProcessor):
                     else:
                         out[prefix + item_name] = _text(item)
             else:
-                out[prefix + name] = _text(value)
+                # _text inlined: this line runs once per field of every log.
+                out[prefix + name if prefix else name] = (
+                    value if kind is str else _dumps(value).decode()
+                )
