@@ -65,9 +65,20 @@ def _slice_pieces(batch: LogBatch, start: int, stop: int, out: list[bytes]) -> N
 
 
 def _encode_logs(logs: list[Log]) -> bytes:
-    return b",".join(
-        _log_prefix(log.time, log.time_ns) + orjson.dumps(log.contents) + b"}" for log in logs
-    )
+    # Logs of one chunk share their time: format a prefix only when the time changes.
+    # (Encoding each log's contents through map() and one join is slower here: it holds
+    # every encoded log at once.)
+    dumps = orjson.dumps
+    out = []
+    time: object = None
+    time_ns: object = None
+    prefix = b""
+    for log in logs:
+        if log.time != time or log.time_ns != time_ns:
+            time, time_ns = log.time, log.time_ns
+            prefix = _log_prefix(log.time, log.time_ns)
+        out.append(prefix + dumps(log.contents) + b"}")
+    return b",".join(out)
 
 
 def group_pieces(group: LogGroup) -> list[bytes]:
