@@ -12,8 +12,10 @@ drops everything after it).
 
 The batch path (`add_slice`) cuts groups by slicing a `LogBatch`, sizing whole slices
 at once; only a slice that would cross a byte limit is sized line by line, in C
-(`accumulate` + `bisect`). Both paths give identical groups. `add_keyed` takes a batch
-whose lines belong to different keys (a content value, a shard) by runs of equal keys.
+(`accumulate` + `bisect`). `add_logs` takes a list of Logs the same way: their sizes
+in one pass, groups cut by list slices. All paths give identical groups. `add_keyed`
+takes a batch whose lines belong to different keys (a content value, a shard) by runs
+of equal keys.
 
 Keyed aggregators whose keys come from log data bound their state with `max_keys`:
 a new key beyond it first sends the oldest key's groups to the queue. `Alarm` counts a
@@ -264,6 +266,39 @@ class GroupList:
             i += n
         return i - start
 
+    def add_logs(self, logs: list[Log], sizes: list[int], i: int, ctx: LogContext | None) -> int:
+        """Take logs[i:] (`sizes[k]` the size of logs[k]) as `add_log` would one by one.
+
+        Returns how many were taken; stops early only where `add_slice` does. A refused
+        quick flush raises QueueFullError with `consumed` set to the logs taken before it.
+        """
+        pool = self.pool
+        limit = pool.limit
+        max_count = pool.max_log_count
+        max_bytes = pool.max_group_bytes
+        groups, group_sizes = self.groups, self.sizes
+        start = i
+        stop = len(logs)
+        while i < stop:
+            if limit is not None and pool.bytes > limit:
+                break
+            if not groups:
+                self._start(ctx)
+            elif self.count >= max_count or group_sizes[-1] + sizes[i] > max_bytes:
+                try:
+                    self._rotate(ctx)
+                except QueueFullError as e:
+                    raise QueueFullError(str(e), consumed=i - start) from None
+            j = min(stop, i + max_count - self.count)
+            cum = list(accumulate(sizes[i:j]))
+            n, size = _fit(cum, max_bytes - group_sizes[-1], limit, pool.bytes)
+            groups[-1].extend(logs[i : i + n])
+            group_sizes[-1] += size
+            self.count += n
+            pool.bytes += size
+            i += n
+        return i - start
+
     def send_oldest(self) -> None:
         """Hand the oldest group to the queue (QueueFullError keeps it here)."""
         self.pool.queue.add(self.groups[0])
@@ -291,9 +326,16 @@ def _fitting(
     pool_bytes: int,
 ) -> tuple[int, int]:
     """How many of lines [i:j] fit (at least one) and their size, sized line by line."""
-    cum = list(accumulate(map(overhead.__add__, map(len, lines[i:j]))))
-    # A line larger than a whole group goes alone into a fresh one; callers rotate
-    # before a line that does not fit into a started group.
+    return _fit(
+        list(accumulate(map(overhead.__add__, map(len, lines[i:j])))), room, limit, pool_bytes
+    )
+
+
+def _fit(cum: list[int], room: int, limit: int | None, pool_bytes: int) -> tuple[int, int]:
+    """How many of the items whose running size total is `cum` fit (at least one), and
+    their size."""
+    # An item larger than a whole group goes alone into a fresh one; callers rotate
+    # before an item that does not fit into a started group.
     n = bisect_right(cum, room) or 1
     if limit is not None:
         # The per-log path checks the pool before each line: a line is taken while
@@ -369,6 +411,22 @@ class GroupPool:
                 i += self.list_for(key).add_slice(batch, i, stop, ctx)
             except QueueFullError as e:
                 raise QueueFullError(str(e), consumed=i - start + e.consumed) from None
+
+    def add_logs(self, key: Hashable, logs: list[Log], ctx: LogContext | None = None) -> None:
+        """Add `logs` under `key`, as `add_log` would one by one, sizing them in one pass.
+
+        QueueFullError.consumed counts the logs taken before the refusal.
+        """
+        sizes = list(map(log_size, logs))
+        i, n = 0, len(logs)
+        while i < n:
+            try:
+                if self.limit is not None and self.bytes > self.limit:
+                    self.send_all()
+                lst = self.list_for(key)
+                i += lst.add_logs(logs, sizes, i, ctx)
+            except QueueFullError as e:
+                raise QueueFullError(str(e), consumed=i + e.consumed) from None
 
     def add_keyed(
         self, batch: LogBatch, keys: Sequence[Hashable], ctx: LogContext | None = None

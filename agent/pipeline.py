@@ -109,7 +109,7 @@ class Pipeline:
     def add_batch(self, batch: LogBatch, ctx: LogContext) -> bool:
         m = self.metrics
         m.lines += len(batch.lines)
-        m.bytes += sum(map(len, batch.lines))
+        m.bytes += batch.line_bytes()
         origin = batch.origin
         if self.processors:
             logs = self._process(batch.to_logs())

@@ -15,7 +15,9 @@ Aggregator
     returns the groups to deliver. ``reset()`` drops caches. The runner guarantees these
     never run concurrently, so plugins need no locks. Optional
     ``add_batch(batch, ctx)``: takes a LogBatch whole; on ``QueueFullError`` its
-    ``consumed`` says how many lines were taken, the rest is offered again.
+    ``consumed`` says how many lines were taken, the rest is offered again. Optional
+    ``add_logs(logs, ctx)``: the same for a list of Logs (what processors return),
+    with the groups ``add`` would make one log at a time.
 Processor
     ``init(context)``; ``process_logs(logs) -> logs`` per chunk of logs.
 Input
@@ -209,7 +211,9 @@ _SIGNATURES: dict[str, dict[str, tuple[str, ...]]] = {
     "input": {"init": ("context",), "description": (), "run": ("collector", "stop", "once")},
     "flusher": {"init": ("context",), "description": (), "flush": ("groups",), "stop": ()},
 }
-_OPTIONAL: dict[str, dict[str, tuple[str, ...]]] = {"aggregator": {"add_batch": ("batch", "ctx")}}
+_OPTIONAL: dict[str, dict[str, tuple[str, ...]]] = {
+    "aggregator": {"add_batch": ("batch", "ctx"), "add_logs": ("logs", "ctx")}
+}
 
 _registered: dict[str, list[type]] = {}
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from orjson import dumps as _dumps
+
 __all__ = [
     "CONTENT_KEY",
     "FIELD_OVERHEAD",
@@ -74,9 +76,18 @@ class LogBatch:
     time_ns: int = 0
     key: str = CONTENT_KEY
     origin: object = None
+    # sum(map(len, lines)) when the maker knows it for free (a reader does, from its chunk),
+    # else -1 until `line_bytes` computes it; `lines` must not change afterwards.
+    nbytes: int = field(default=-1, compare=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.lines)
+
+    def line_bytes(self) -> int:
+        """The bytes of all lines together (without line ends), computed at most once."""
+        if self.nbytes < 0:
+            self.nbytes = sum(map(len, self.lines))
+        return self.nbytes
 
     def texts(self, start: int = 0, stop: int | None = None) -> list[str]:
         """The lines [start:stop] as str, decoded in one C call rather than per line."""
@@ -94,15 +105,34 @@ class LogBatch:
 
     def size(self, start: int = 0, stop: int | None = None) -> int:
         """iLogtail's size estimate of lines [start:stop], computed per slice."""
-        lines = self.lines[start:stop]
         overhead = LOG_OVERHEAD + FIELD_OVERHEAD + len(self.key)
+        n = len(self.lines)
+        if start == 0 and (stop is None or stop >= n):
+            return overhead * n + self.line_bytes()
+        lines = self.lines[start:stop]
         return overhead * len(lines) + sum(map(len, lines))
 
 
 def log_size(log: Log) -> int:
     """iLogtail's estimate of a log's serialised size in UTF-8 bytes (as Go and LogBatch count)."""
+    contents = log.contents
+    if contents:
+        try:
+            encoded = _dumps(contents)
+        except TypeError:  # a lone surrogate: orjson refuses it, "replace" counts it
+            pass
+        else:
+            # `{"k":"v",...}` holds every key and value as its UTF-8 bytes when nothing
+            # was escaped (no backslash): n fields add 6n + 1 bytes to them. One C call
+            # instead of a Python loop over the fields: 2x faster for a dozen fields.
+            if encoded.find(b"\\") < 0:
+                return len(encoded) - len(contents) + LOG_OVERHEAD - 1
+    return _log_size_by_field(contents)
+
+
+def _log_size_by_field(contents: dict[str, str]) -> int:
     size = LOG_OVERHEAD
-    for k, v in log.contents.items():
+    for k, v in contents.items():
         # isascii() is O(1) in CPython, so only non-ASCII text pays for an encode.
         size += FIELD_OVERHEAD + (len(k) if k.isascii() else len(k.encode("utf-8", "replace")))
         size += len(v) if v.isascii() else len(v.encode("utf-8", "replace"))
@@ -176,6 +206,14 @@ class LogGroup:
             last.append(log)
         else:
             self._parts.append([log])
+
+    def extend(self, logs: list[Log]) -> None:
+        """Append `logs`, in order (one list extend rather than an append per log)."""
+        last = self._parts[-1]
+        if isinstance(last, list):
+            last.extend(logs)
+        else:
+            self._parts.append(list(logs))
 
     def extend_batch(self, batch: LogBatch, start: int, stop: int) -> None:
         """Add lines [start:stop] of `batch` without building a Log per line."""

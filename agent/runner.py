@@ -56,6 +56,8 @@ class RunningAggregator:
         self._full_since = 0.0
         self._rejected_in_episode = 0
         self._has_add_batch = callable(getattr(aggregator, "add_batch", None))
+        add_logs = getattr(aggregator, "add_logs", None)  # like add_batch, for lists of Logs
+        self._add_logs = add_logs if callable(add_logs) else None
         self._default_interval_ms = default_interval_ms
         with self._lock:
             requested = int(aggregator.init(context, queue) or 0)
@@ -102,16 +104,20 @@ class RunningAggregator:
         return self.add_logs([log], ctx)
 
     def add_logs(self, logs: list[Log], ctx: LogContext | None = None) -> bool:
-        agg_add = self.aggregator.add
+        agg_add, add_logs = self.aggregator.add, self._add_logs
         i, n = 0, len(logs)
         while i < n:
             with self._lock:
                 try:
+                    if add_logs is not None:
+                        add_logs(logs[i:] if i else logs, ctx)
+                        i = n
                     while i < n:
                         agg_add(logs[i], ctx)
                         i += 1
-                except QueueFullError:
-                    pass
+                except QueueFullError as e:
+                    if add_logs is not None:
+                        i += e.consumed
             if i < n and not self._wait_for_space():
                 return False
         self._recovered()

@@ -86,3 +86,21 @@ def test_a_first_line_that_is_a_comma_stays_a_line():
     group.extend_batch(batch, 0, 4)
     decoded = orjson.loads(encode_groups([group]))
     assert [log["contents"]["content"] for log in decoded["logs"]] == [",", "\x7f", ",", "x"]
+
+
+_FIELD_TEXT = st.text(
+    alphabet=st.one_of(
+        st.characters(codec="utf-8"),
+        st.sampled_from(['"', "\\", "\n", "\x00", "\x7f", "é", "😀", "\ud800"]),
+    ),
+    max_size=12,
+)
+
+
+@given(contents=st.dictionaries(_FIELD_TEXT, _FIELD_TEXT, max_size=6))
+def test_log_size_counts_utf8_bytes_whatever_the_text(contents):
+    expected = 6 + sum(
+        5 + len(k.encode("utf-8", "replace")) + len(v.encode("utf-8", "replace"))
+        for k, v in contents.items()
+    )
+    assert log_size(Log(1, contents)) == expected

@@ -49,6 +49,9 @@ class AggregatorBase(Plugin):
     def add_batch(self, batch: LogBatch, ctx: LogContext | None = None) -> None:
         self._pool.add_slice(None, batch)
 
+    def add_logs(self, logs: list[Log], ctx: LogContext | None = None) -> None:
+        self._pool.add_logs(None, logs)
+
     def flush(self) -> list[LogGroup]:
         return self._pool.drain()
 

@@ -74,6 +74,9 @@ class AggregatorContext(Plugin):
     def add_batch(self, batch: LogBatch, ctx: LogContext | None = None) -> None:
         self._pool.add_slice(ctx.source if ctx is not None else "", batch, ctx=ctx)
 
+    def add_logs(self, logs: list[Log], ctx: LogContext | None = None) -> None:
+        self._pool.add_logs(ctx.source if ctx is not None else "", logs, ctx)
+
     def flush(self) -> list[LogGroup]:
         groups = self._pool.drain()
         self.pack_seqs.prune()

@@ -235,19 +235,25 @@ class FileReader:
             return None
         chunk_ascii = data.isascii()
         ascii_only = chunk_ascii and self._carry_ascii
+        ending = 1
         if b"\r" not in data:
             lines = data.split(b"\n")
         elif data.count(b"\n") == data.count(b"\r\n"):
             lines = data.split(b"\r\n")  # CRLF throughout: one split, 2x faster than replace
+            ending = 2
         else:
             data = data.replace(b"\r\n", b"\n")
             lines = data.split(b"\n")
         rest = lines.pop()
+        # The lines' bytes without a pass over them: the chunk less its line ends and rest.
+        nbytes = len(data) - len(lines) * ending - len(rest)
         if lines:
             if self._carry:
                 first = b"".join((*self._carry, lines[0]))
+                nbytes += self._carry_len
                 if not lines[0] and first.endswith(b"\r"):
                     first = first[:-1]  # a CRLF split between two chunks
+                    nbytes -= 1
                 lines[0] = first
                 self._reset_carry()
             self._carry_ascii = chunk_ascii
@@ -258,10 +264,12 @@ class FileReader:
             self._carry_len += len(rest)
         limit = self.max_line_bytes
         if self._carry_len > limit:
+            carried = self._carry_len
             pieces, remainder = _cut(b"".join(self._carry), limit)
             self._carry, self._carry_len = [remainder], len(remainder)
             self.split_lines += len(pieces)
             lines.extend(pieces)
+            nbytes += carried - len(remainder)
         if not lines:
             return None
         maybe_long = len(lines[0]) > limit or _may_hold_long_line(data, limit)
@@ -269,7 +277,8 @@ class FileReader:
             lines = self._cut_lines(lines)
         if not ascii_only:
             lines = _repaired(lines)
-        return self._batch(lines, start, self.offset - self._carry_len)
+            nbytes = -1  # U+FFFD takes more bytes than what it replaces
+        return self._batch(lines, start, self.offset - self._carry_len, nbytes)
 
     def _cut_lines(self, lines: list[bytes]) -> list[bytes]:
         out: list[bytes] = []
@@ -284,7 +293,7 @@ class FileReader:
                 out.append(line)
         return out
 
-    def _batch(self, lines: list[bytes], start: int, end: int) -> LogBatch:
+    def _batch(self, lines: list[bytes], start: int, end: int, nbytes: int = -1) -> LogBatch:
         now = time.time_ns()
         origin = FileOrigin(self.dev, self.ino, self.path, start, end)
-        return LogBatch(lines, now // _NS, now % _NS, origin=origin)
+        return LogBatch(lines, now // _NS, now % _NS, origin=origin, nbytes=nbytes)

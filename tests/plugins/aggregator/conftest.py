@@ -164,15 +164,25 @@ def _build_ops(specs: list[Any]) -> list[Op]:
     return ops
 
 
-def feed(agg: Any, queue: ListQueue, ops: list[Op], use_batch: bool) -> list[LogGroup]:
-    """Run `ops` through `agg` by batch or log by log, retrying refusals as the runner does."""
+def feed(agg: Any, queue: ListQueue, ops: list[Op], use_batch: bool | str) -> list[LogGroup]:
+    """Run `ops` through `agg` by batch, log by log, or (`use_batch="logs"`) by lists of
+    Logs through `add_logs`, retrying refusals as the runner does."""
     out: list[LogGroup] = []
     for op in ops:
         if op is None:
             out += queue.pop_all() + agg.flush()
             continue
         ctx, batch = op
-        if use_batch:
+        if use_batch == "logs":
+            logs = batch.to_logs()
+            while logs:
+                try:
+                    agg.add_logs(logs, ctx)
+                    break
+                except QueueFullError as e:
+                    assert 0 <= e.consumed < len(logs)
+                    logs = logs[e.consumed :]
+        elif use_batch:
             while True:
                 try:
                     agg.add_batch(batch, ctx)

@@ -165,14 +165,14 @@ def test_batch_path_equals_per_log_path(data, max_log_count, max_group_count, an
     results = []
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(aggregation, "MAX_GROUP_BYTES", GROUP_BYTES)
-        for use_batch in (False, True):
+        for use_batch in (False, True, "logs"):
             queue = ListQueue(refusal_script(answers))
             agg = make(
                 AggregatorBase, queue, MaxLogCount=max_log_count, MaxLogGroupCount=max_group_count
             )
             results.append(feed(agg, queue, ops, use_batch))
-    per_log, by_batch = results
-    assert normalised(by_batch) == normalised(per_log)
+    per_log, by_batch, by_list = results
+    assert normalised(by_batch) == normalised(per_log) == normalised(by_list)
     expected = [text for op in ops if op is not None for text in op[1].texts()]
     assert [x.contents["content"] for g in by_batch for x in g.logs] == expected
     check_groups(by_batch, max_log_count, GROUP_BYTES)

@@ -237,12 +237,12 @@ def test_real_limits_batch_equals_per_log():
         lines = [b"%d:" % n + b"x" * size for size in sizes]
         ops.append((LogContext(source), LogBatch(lines, time=n)))
     results = []
-    for use_batch in (False, True):
+    for use_batch in (False, True, "logs"):
         queue = ListQueue(refusal_script([False, False, True]))
         agg = make(AggregatorContext, queue, MaxLogCount=4)
         results.append(feed(agg, queue, ops, use_batch))
-    per_log, by_batch = results
-    assert normalised(by_batch) == normalised(per_log)
+    per_log, by_batch, by_list = results
+    assert normalised(by_batch) == normalised(per_log) == normalised(by_list)
     assert lines_by_source(by_batch) == expected_by_source(ops)
     check_groups(by_batch, 4, MAX_GROUP_BYTES)
 
@@ -250,7 +250,7 @@ def test_real_limits_batch_equals_per_log():
 def test_group_filled_exactly_to_the_limit_across_batches():
     half = b"x" * (MAX_GROUP_BYTES // 2 - 18)  # with its 18 bytes of overhead: half a group
     ops = [(LogContext("s"), LogBatch([half], time=n)) for n in range(3)]
-    for use_batch in (False, True):
+    for use_batch in (False, True, "logs"):
         queue = ListQueue()
         groups = feed(make(AggregatorContext, queue), queue, ops, use_batch)
         assert [len(g) for g in groups] == [2, 1]
@@ -283,13 +283,13 @@ def test_batch_path_equals_per_log_path(data, max_log_count, max_group_count, pa
         # Small limits put many lines next to them without megabytes per example.
         mp.setattr(aggregation, "MAX_GROUP_BYTES", GROUP_BYTES)
         mp.setattr(context_module, "MAX_POOL_BYTES", POOL_BYTES)
-        for use_batch in (False, True):
+        for use_batch in (False, True, "logs"):
             queue = ListQueue(refusal_script(answers))
             agg = make(AggregatorContext, queue, **config)
             results.append((feed(agg, queue, ops, use_batch), queue.refused))
-    (per_log, refused_per_log), (by_batch, refused_by_batch) = results
-    assert refused_by_batch == refused_per_log
-    assert normalised(by_batch) == normalised(per_log)
+    (per_log, refused_per_log), (by_batch, refused_by_batch), (by_list, refused_by_list) = results
+    assert refused_by_batch == refused_per_log == refused_by_list
+    assert normalised(by_batch) == normalised(per_log) == normalised(by_list)
     assert lines_by_source(by_batch) == expected_by_source(ops)
     check_groups(by_batch, max_log_count, GROUP_BYTES)
 

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from agent.params import ConfigError
 from plugins.input.file import MAX_LINE_BYTES, FileInput, FileOrigin
@@ -666,3 +668,37 @@ def test_every_rule_keeps_its_output_a_faithful_slice_of_the_file(
             assert origins[-1].end <= len(data)
         got.append(out)
     assert got[0] == got[1]  # the same records whatever the read size
+
+
+_PIECES = [b"a", b"bc", b"\n", b"\r\n", b"\r", "é".encode(), b"\xff", b"x" * 300, b"\xc3"]
+
+
+@given(
+    pieces=st.lists(st.sampled_from(_PIECES), max_size=60),
+    chunk=st.integers(1, 64),
+    max_line=st.sampled_from([256, 1024]),
+)
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_a_batch_knows_the_bytes_of_its_lines(
+    tmp_path: Path, pieces: list[bytes], chunk: int, max_line: int
+) -> None:
+    path = tmp_path / "nbytes.log"
+    path.write_bytes(b"".join(pieces))
+    reader = FileReader.open(str(path), "")
+    reader.max_line_bytes = max_line
+    batches = []
+    try:
+        while True:
+            n, batch = reader.read(chunk)
+            if batch is not None:
+                batches.append(batch)
+            if not n:
+                break
+        last = reader.flush_partial()
+        if last is not None:
+            batches.append(last)
+    finally:
+        reader.close()
+    for batch in batches:
+        assert batch.line_bytes() == sum(map(len, batch.lines))
+        assert batch.size() == sum(18 + len(line) for line in batch.lines)
