@@ -301,7 +301,9 @@ class GroupList:
 
     def send_oldest(self) -> None:
         """Hand the oldest group to the queue (QueueFullError keeps it here)."""
-        self.pool.queue.add(self.groups[0])
+        group = self.groups[0]
+        group.nbytes = self.sizes[0]  # counted on the way in: summaries need not re-count
+        self.pool.queue.add(group)
         self.groups.popleft()
         self.pool.bytes -= self.sizes.popleft()
 
@@ -459,7 +461,11 @@ class GroupPool:
 
     def drain(self) -> list[LogGroup]:
         """Take every group out (for flush), key by key, oldest first."""
-        groups = [g for lst in self.lists.values() for g in lst.groups]
+        groups = []
+        for lst in self.lists.values():
+            for group, size in zip(lst.groups, lst.sizes, strict=True):
+                group.nbytes = size
+                groups.append(group)
         self.lists.clear()
         self.bytes = 0
         return groups

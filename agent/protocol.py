@@ -159,6 +159,7 @@ class LogGroup:
         "category",
         "log_tags",
         "machine_uuid",
+        "nbytes",
         "source",
         "topic",
     )
@@ -181,6 +182,9 @@ class LogGroup:
         self.log_tags: list[LogTag] = [] if log_tags is None else log_tags
         # Acknowledgement hooks: called once every flusher has delivered this group.
         self.acks: list[object] = []
+        # The group's size estimate (iLogtail's, as LogBatch.size and log_size count) when
+        # the aggregator that sent it kept count, else -1; adding logs resets it.
+        self.nbytes = -1
 
     @property
     def logs(self) -> list[Log]:
@@ -199,8 +203,10 @@ class LogGroup:
     @logs.setter
     def logs(self, logs: list[Log]) -> None:
         self._parts = [logs]
+        self.nbytes = -1
 
     def append(self, log: Log) -> None:
+        self.nbytes = -1
         last = self._parts[-1]
         if isinstance(last, list):
             last.append(log)
@@ -209,6 +215,7 @@ class LogGroup:
 
     def extend(self, logs: list[Log]) -> None:
         """Append `logs`, in order (one list extend rather than an append per log)."""
+        self.nbytes = -1
         last = self._parts[-1]
         if isinstance(last, list):
             last.extend(logs)
@@ -219,6 +226,7 @@ class LogGroup:
         """Add lines [start:stop] of `batch` without building a Log per line."""
         if stop <= start:
             return
+        self.nbytes = -1
         last = self._parts[-1]
         if isinstance(last, _Slice) and last.batch is batch and last.stop == start:
             last.stop = stop

@@ -74,9 +74,9 @@ class GroupFilterModel(QSortFilterProxyModel):
                 if any(self._pattern.search(v) for log in part for v in log.contents.values()):
                     return True
             elif self._bytes_pattern is not None:
-                if self._bytes_pattern.search(b"\n".join(part[2])):
+                if self._bytes_pattern.search(b"\n".join(part.lines())):
                     return True
-            elif self._pattern.search(b"\n".join(part[2]).decode("utf-8", "replace")):
+            elif self._pattern.search(b"\n".join(part.lines()).decode("utf-8", "replace")):
                 return True
         return False
 

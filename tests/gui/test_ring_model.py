@@ -5,9 +5,9 @@ from PySide6.QtCore import Qt
 
 from gui.models.groups import DEFAULT_CAPACITY, GroupRingModel
 from gui.models.table import ITEM_ROLE
-from gui.summary import GroupSummary
+from gui.summary import GroupSummary, LineSample
 
-SAMPLE = [("content", 0, [b"a log line"] * 10)]
+SAMPLE = [LineSample.of("content", 0, [b"a log line"] * 10)]
 
 
 def summary(i: int, sample_bytes: int = 0) -> GroupSummary:

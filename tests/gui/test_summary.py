@@ -40,3 +40,23 @@ def test_summary_of_a_group_of_log_objects_keeps_their_contents():
 def test_summary_decodes_invalid_utf8_with_replacement():
     s = summarise("p", batch_group([b"caf\xe9"]))
     assert s.logs()[0].contents["content"] == "caf\ufffd"
+
+
+def test_sample_lines_come_back_exactly_from_one_packed_blob():
+    lines = [b"", b"a", b"", b"\xff\xfe", b"line with \r and \x00", b"z" * 300]
+    s = summarise("p", batch_group(lines))
+    (part,) = s.sample
+    assert part.lines() == lines  # empty lines and odd bytes included
+    assert part.blob == b"".join(lines)  # the batch's line objects are not kept
+    assert s.sample_bytes == part.nbytes >= len(part.blob)
+
+
+def test_the_size_the_aggregator_counted_is_taken_as_is():
+    group = batch_group([b"line %d" % i for i in range(10)])
+    group.nbytes = 12_345
+    assert summarise("p", group).bytes == 12_345
+    group.extend_batch(LogBatch([b"more"], 0), 0, 1)  # a change makes the count unknown
+    assert group.nbytes == -1
+    assert summarise("p", group).bytes == sum(
+        b.size(i, j) for b, i, j in group.parts() if not isinstance(b, list)
+    )

@@ -202,12 +202,22 @@ def feed(agg: Any, queue: ListQueue, ops: list[Op], use_batch: bool | str) -> li
     return out + queue.pop_all() + agg.flush()
 
 
+def group_size(group: LogGroup) -> int:
+    """The group's size counted again, part by part, as LogBatch.size and log_size do."""
+    return sum(
+        sum(map(log_size, part)) if isinstance(part, list) else part[0].size(part[1], part[2])
+        for part in group.parts()
+    )
+
+
 def check_groups(groups: list[LogGroup], max_log_count: int, group_bytes: int) -> None:
     """No empty group, limits kept (a lone oversize log aside), pack seqs consecutive."""
     seqs: dict[str, int] = {}
     for g in groups:
         assert len(g) >= 1
         assert len(g) <= max_log_count
+        if g.nbytes >= 0:  # the size the aggregator counted on the way in, exactly
+            assert g.nbytes == group_size(g)
         if len(g) > 1:
             assert sum(map(log_size, g.logs)) <= group_bytes
         pack_id = g.tag(PACK_ID_TAG)

@@ -25,6 +25,7 @@ from agent.queue import QueueFullError
 from agent.registry import load_registry
 from tests.plugins.aggregator.conftest import (
     ListQueue,
+    group_size,
     make,
     normalised,
     ops_strategy,
@@ -163,7 +164,11 @@ def run(agg: Any, queue: ListQueue, ops: list[Any], use_batch: bool) -> list[Log
                         assert e.consumed == 0
                     finally:
                         check_bounded(agg, biggest)
-    return out + queue.pop_all() + agg.flush()
+    out += queue.pop_all() + agg.flush()
+    # Every group leaves with the size its pool counted on the way in (the GUI's summary
+    # and byte metrics read it instead of summing every line again).
+    assert [g.nbytes for g in out] == [group_size(g) for g in out]
+    return out
 
 
 def check_bounded(agg: Any, biggest: int) -> None:
