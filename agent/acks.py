@@ -17,14 +17,52 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
 from agent.protocol import Log, LogBatch, LogGroup
 
-__all__ = ["AckCounter", "ledger_of"]
+__all__ = ["AckCounter", "InOrder", "ledger_of"]
 
 _log = logging.getLogger("tailbox.acks")
+
+
+class InOrder:
+    """The origins an input handed over, in order, until each is acknowledged.
+
+    An input's ledger commits where the longest run of acknowledged origins from the
+    oldest one ends: a batch delivered before an earlier one must not move a checkpoint
+    past logs still on their way. `done` returns the last origin of that run when it
+    grew, else None. Not thread-safe: a ledger calls it under its own lock.
+    """
+
+    __slots__ = ("_acked", "_ids", "_pending")
+
+    def __init__(self) -> None:
+        self._pending: deque[Any] = deque()
+        self._ids: set[int] = set()  # id() of every pending origin
+        self._acked: set[int] = set()  # id() of the pending origins acknowledged
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def add(self, origin: object) -> None:
+        self._pending.append(origin)
+        self._ids.add(id(origin))
+
+    def done(self, origin: object) -> Any:
+        key = id(origin)
+        if key not in self._ids:
+            return None  # not ours, or acknowledged before
+        self._acked.add(key)
+        pending, acked, ids = self._pending, self._acked, self._ids
+        last = None
+        while pending and id(pending[0]) in acked:
+            last = pending.popleft()
+            ids.discard(id(last))
+            acked.discard(id(last))
+        return last
 
 
 def ledger_of(origin: object) -> Any:

@@ -360,3 +360,18 @@ def test_an_undelivered_group_keeps_the_checkpoint_before_it(tmp_path: Path) -> 
     wait_until(lambda: pipeline.events.history("flusher_error"))
     assert not pipeline.stop(0.3)  # given up at shutdown: not acknowledged
     assert checkpoint_offsets("cp")[str(log)] == 0
+
+
+def test_in_order_commits_the_end_of_the_longest_acknowledged_run():
+    from agent.acks import InOrder
+
+    order = InOrder()
+    a, b, c, d = (object() for _ in range(4))
+    for origin in (a, b, c, d):
+        order.add(origin)
+    assert order.done(c) is None  # b and a still on their way
+    assert order.done(object()) is None  # never added
+    assert order.done(a) is a and len(order) == 3
+    assert order.done(b) is c and len(order) == 1  # b closes the gap up to c
+    assert order.done(b) is None  # acknowledged before
+    assert order.done(d) is d and len(order) == 0

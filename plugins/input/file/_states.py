@@ -39,10 +39,11 @@ import dataclasses
 import os
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from agent.acks import InOrder
 
 from . import _reader
 from ._identity import FP_BYTES, digest, fingerprint_matches, read_head
@@ -62,8 +63,6 @@ class Ledger:
     """The acknowledged position in one generation of one file's content. Thread-safe."""
 
     __slots__ = (
-        "_acked",
-        "_ids",
         "_lock",
         "_notify",
         "_pending",
@@ -91,9 +90,7 @@ class Ledger:
         # The committed offset may fall inside a line (a TailSizeKB start not read yet).
         self.align = align
         self.fingerprint: tuple[int, str] = (0, digest(b""))
-        self._pending: deque[FileOrigin] = deque()
-        self._ids: set[int] = set()
-        self._acked: set[int] = set()
+        self._pending = InOrder()
         self._notify = notify
 
     def rebind(self, key: Key, path: str) -> None:
@@ -110,26 +107,16 @@ class Ledger:
                 # (the rest of a line at a tail start, the LF after a flushed partial line).
                 self.committed = origin.start
                 self.align = False
-            self._pending.append(origin)
-            self._ids.add(id(origin))
+            self._pending.add(origin)
         return origin
 
     def done(self, origin: object) -> None:
         """Every log of `origin` was acknowledged (called by agent.acks on a flusher thread)."""
-        advanced = False
         with self._lock:
-            key = id(origin)
-            if key not in self._ids:
-                return
-            self._acked.add(key)
-            pending = self._pending
-            while pending and id(pending[0]) in self._acked:
-                first = pending.popleft()
-                self._ids.discard(id(first))
-                self._acked.discard(id(first))
-                self.committed = first.end
-                advanced = True
-        if advanced and self._notify is not None:
+            last = self._pending.done(origin)
+            if last is not None:
+                self.committed = last.end
+        if last is not None and self._notify is not None:
             self._notify()
 
     @property

@@ -19,10 +19,11 @@ an input whose filters changed starts over at its SeekPosition.
 from __future__ import annotations
 
 import threading
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from agent.acks import InOrder
 
 __all__ = ["SECTION", "CursorLedger", "JournalOrigin", "claim_cursor"]
 
@@ -46,9 +47,7 @@ class CursorLedger:
         self.key = key
         self.committed = committed
         self._lock = threading.Lock()
-        self._pending: deque[JournalOrigin] = deque()
-        self._ids: set[int] = set()
-        self._acked: set[int] = set()
+        self._pending = InOrder()
         self._notify = notify
 
     def start_at(self, cursor: str) -> None:
@@ -64,25 +63,16 @@ class CursorLedger:
         """A batch ending at `cursor` is handed to the pipeline: its origin."""
         origin = JournalOrigin(cursor, self)
         with self._lock:
-            self._pending.append(origin)
-            self._ids.add(id(origin))
+            self._pending.add(origin)
         return origin
 
     def done(self, origin: object) -> None:
         """Every log of `origin` was acknowledged (called by agent.acks on a flusher thread)."""
-        advanced = False
         with self._lock:
-            if id(origin) not in self._ids:
-                return
-            self._acked.add(id(origin))
-            pending = self._pending
-            while pending and id(pending[0]) in self._acked:
-                first = pending.popleft()
-                self._ids.discard(id(first))
-                self._acked.discard(id(first))
-                self.committed = first.cursor
-                advanced = True
-        if advanced and self._notify is not None:
+            last = self._pending.done(origin)
+            if last is not None:
+                self.committed = last.cursor
+        if last is not None and self._notify is not None:
             self._notify()
 
     @property

@@ -18,10 +18,11 @@ Each channel's ledger is stored in the checkpoint store under its own section,
 from __future__ import annotations
 
 import threading
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from agent.acks import InOrder
 
 __all__ = ["SECTION", "EventOrigin", "Ledger", "load_entry", "section_of"]
 
@@ -47,7 +48,6 @@ class Ledger:
     """The acknowledged bookmark of one channel (and query). Thread-safe."""
 
     __slots__ = (
-        "_acked",
         "_lock",
         "_notify",
         "_pending",
@@ -70,32 +70,23 @@ class Ledger:
         self.query = query
         self.committed = committed  # bookmark XML; "" until the first event (or start point)
         self.record_id = record_id
-        self._pending: deque[EventOrigin] = deque()
-        self._acked: set[int] = set()
+        self._pending = InOrder()
         self._notify = notify
 
     def sent(self, origin: EventOrigin) -> EventOrigin:
         """`origin` is handed to the pipeline: it reports to this ledger from now on."""
         origin.ledger = self
         with self._lock:
-            self._pending.append(origin)
+            self._pending.add(origin)
         return origin
 
     def done(self, origin: object) -> None:
         """Every log of `origin` was acknowledged (called by agent.acks, any thread)."""
-        advanced = False
         with self._lock:
-            if not any(p is origin for p in self._pending):
-                return
-            self._acked.add(id(origin))
-            pending = self._pending
-            while pending and id(pending[0]) in self._acked:
-                first = pending.popleft()
-                self._acked.discard(id(first))
-                self.committed = first.bookmark
-                self.record_id = first.record_id
-                advanced = True
-        if advanced and self._notify is not None:
+            last = self._pending.done(origin)
+            if last is not None:
+                self.committed, self.record_id = last.bookmark, last.record_id
+        if last is not None and self._notify is not None:
             self._notify()
 
     def start_at(self, bookmark: str, record_id: int = 0) -> None:
