@@ -141,7 +141,8 @@ aggregators:
             "system",
             root,
             "*.log",
-            "aggregators:\n  - Type: aggregator_default\n    MaxLogCount: 100",
+            "aggregators:\n  - Type: aggregator_default\n    MaxLogCount: 100\n"
+            "    FlushIntervalMs: 1000",  # its own interval: the form shows the override
             f"{out}/system.jsonl",
         ),
         "export": _pipeline(

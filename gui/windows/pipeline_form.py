@@ -119,9 +119,9 @@ class PipelineForm(QScrollArea):
         self.interval.changed.connect(self.changed)
         aggregator_layout.addWidget(self.interval)
         note = QLabel(
-            "The pipeline's default. The aggregator's FlushIntervalMs above overrides it "
-            "(0 keeps the default). Either change applies to the running pipeline without "
-            "a restart."
+            "The pipeline's default. The aggregator's own FlushIntervalMs (among its options "
+            "above) overrides it; 0 keeps the default. Either change applies to the running "
+            "pipeline without a restart."
         )
         note.setWordWrap(True)
         note.setEnabled(False)
