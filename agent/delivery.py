@@ -12,6 +12,7 @@ and the aggregator's back-pressure takes over: memory stays bounded.
 from __future__ import annotations
 
 import logging
+import math
 import random
 import threading
 import time
@@ -33,6 +34,7 @@ LANE_BACKLOG = 8  # groups waiting per flusher
 BATCH_GROUPS = 8  # groups handed to one flusher.flush() call at most
 BACKOFF_FIRST = 0.2
 BACKOFF_MAX = 30.0
+RETRY_AFTER_MAX = 3600.0  # the longest wait a flusher's retry_after can impose
 
 
 class _Pending:
@@ -45,6 +47,17 @@ class _Pending:
         self.remaining = lanes
         self.rejected = False  # a flusher refused it for good
         self.lost = False  # a flusher gave up at shutdown: it must not be acknowledged
+
+
+def _retry_after(error: Exception) -> float:
+    """The wait an exception asks for (`retry_after` seconds), within [0, RETRY_AFTER_MAX]."""
+    try:
+        seconds = float(getattr(error, "retry_after", 0.0) or 0.0)
+    except (TypeError, ValueError):
+        return 0.0
+    if not math.isfinite(seconds):  # inf / nan: a bad value must not kill the lane
+        return 0.0
+    return min(max(seconds, 0.0), RETRY_AFTER_MAX)
 
 
 class FlusherLane:
@@ -151,7 +164,7 @@ class FlusherLane:
                 delay = min(BACKOFF_MAX, BACKOFF_FIRST * 2**attempt) * random.uniform(0.5, 1.0)
                 # A flusher may say how long the receiver asked it to wait (Retry-After):
                 # sleeping that long beats failing fast attempts until the time is up.
-                delay = max(delay, float(getattr(e, "retry_after", 0.0) or 0.0))
+                delay = max(delay, _retry_after(e))
                 attempt += 1
                 self._retry_now.wait(delay)
                 self._retry_now.clear()

@@ -27,7 +27,7 @@ from agent.delivery import Delivery
 from agent.events import EventBus
 from agent.metrics import PipelineMetrics
 from agent.plugin import Context
-from agent.protocol import Log, LogBatch, LogContext, LogGroup
+from agent.protocol import Log, LogBatch, LogContext, LogGroup, log_size
 from agent.queue import LogGroupQueue
 from agent.registry import Registry
 from agent.runner import RunningAggregator
@@ -126,6 +126,7 @@ class Pipeline:
 
     def add_logs(self, logs: list[Log], ctx: LogContext) -> bool:
         self.metrics.lines += len(logs)
+        self.metrics.bytes += sum(map(log_size, logs))  # inputs of Logs: journal, Event Log
         origins = {id(log.origin): log.origin for log in logs if log.origin is not None}
         logs = self._process(logs)
         self.metrics.logs += len(logs)

@@ -11,6 +11,7 @@ to stop without the queue ever draining (a flusher that never comes back).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +24,8 @@ from agent.protocol import Log, LogBatch, LogContext, LogGroup
 from agent.queue import LogGroupQueue, QueueClosedError, QueueFullError
 
 __all__ = ["DEFAULT_INTERVAL_MS", "RunningAggregator"]
+
+_log = logging.getLogger("tailbox.runner")
 
 DEFAULT_INTERVAL_MS = 3000  # iLogtail's AggregatIntervalMs
 _WAIT_STEP = 0.1  # seconds per bounded wait for a free queue slot
@@ -91,7 +94,14 @@ class RunningAggregator:
             due = last_flush + self.interval_ms / 1000
             now = time.monotonic()
             if now >= due:
-                self.flush()
+                try:
+                    self.flush()
+                except Exception as e:  # a plugin's bug must not end timer flushes for good
+                    _log.exception("pipeline %s: timed flush failed", self.context.pipeline)
+                    if self.events is not None:
+                        self.events.publish(
+                            "error", self.context.pipeline, plugin=self.name, message=str(e)
+                        )
                 last_flush = time.monotonic()
                 continue
             self._timer_wake.wait(due - now)

@@ -3,6 +3,8 @@
 import threading
 import time
 
+import pytest
+
 from agent import delivery
 from agent.events import EventBus
 from agent.metrics import PipelineMetrics
@@ -139,3 +141,37 @@ def test_retry_now_cuts_a_long_backoff_short(monkeypatch):
     wait_until(lambda: len(flaky.groups) == 1)
     queue.close()
     assert d.stop(timeout=10)
+
+
+class WaitAsking(Exception):
+    def __init__(self, retry_after):
+        super().__init__("busy")
+        self.retry_after = retry_after
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("nan"), "soon", None, -5])
+def test_a_bad_retry_after_neither_kills_the_lane_nor_stalls_it(monkeypatch, value):
+    monkeypatch.setattr(delivery, "BACKOFF_FIRST", 0.01)
+    queue = LogGroupQueue(4)
+    flusher = ListFlusher()
+    real_flush = flusher.flush
+
+    def flush(groups):
+        if flusher.calls == 0:
+            flusher.calls += 1
+            raise WaitAsking(value)
+        real_flush(groups)
+
+    flusher.flush = flush
+    d = delivery.Delivery(queue, [("f", flusher)], "p", EventBus(), PipelineMetrics("p"))
+    d.start()
+    queue.add(group(1))
+    wait_until(lambda: len(flusher.groups) == 1)  # retried after the short backoff
+    queue.close()
+    assert d.stop(timeout=10)
+
+
+def test_retry_after_is_waited_out_and_capped(monkeypatch):
+    assert delivery._retry_after(WaitAsking(2.5)) == 2.5
+    assert delivery._retry_after(WaitAsking(10**9)) == delivery.RETRY_AFTER_MAX
+    assert delivery._retry_after(ValueError("no attribute")) == 0.0

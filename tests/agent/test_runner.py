@@ -130,6 +130,27 @@ def test_timer_flushes_on_its_interval():
     assert group is not None and [log.contents["n"] for log in group.logs] == ["1"]
 
 
+def test_a_failing_timed_flush_is_reported_and_the_timer_keeps_going():
+    class Flaky(CountingAggregator):
+        def flush(self):
+            if self.flushes == 0:
+                self.flushes += 1
+                raise RuntimeError("plugin bug")
+            return super().flush()
+
+    agg = Flaky(per_group=100, interval_ms=20)
+    queue = LogGroupQueue(10)
+    events = EventBus()
+    runner = RunningAggregator(agg, queue, Context(), name="agg", events=events)
+    runner.start()
+    runner.add(Log(0, {"n": "1"}))
+    group = queue.get(timeout=5)  # a later timed flush still delivers
+    runner.stop()
+    assert group is not None and [log.contents["n"] for log in group.logs] == ["1"]
+    errors = [e for e in events.history() if e.kind == "error"]
+    assert len(errors) == 1 and "plugin bug" in errors[0].data["message"]
+
+
 def test_full_queue_pauses_the_caller_fires_events_and_loses_nothing():
     agg = CountingAggregator(per_group=2)
     queue = LogGroupQueue(1)

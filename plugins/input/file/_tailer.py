@@ -333,6 +333,8 @@ class Tailer:
                 new.max_line_bytes = self._s.lines.max_line_bytes
         except BaseException:
             os.close(fd)
+            # The duplicate shared the position: put it back where `reader` reads next.
+            os.lseek(reader.fd, reader.offset, os.SEEK_SET)
             raise
         return new
 

@@ -75,11 +75,6 @@ class CursorLedger:
         if last is not None and self._notify is not None:
             self._notify()
 
-    @property
-    def in_flight(self) -> int:
-        with self._lock:
-            return len(self._pending)
-
     def snapshot(self, now: float) -> list[dict[str, Any]]:
         """The checkpoint entry (none before a first cursor is known)."""
         with self._lock:

@@ -9,6 +9,7 @@ import selectors
 import subprocess
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 
 import orjson
@@ -224,7 +225,8 @@ class JournalReader:
         self._pieces, self._pending, self._skipping = [], 0, False
         self._resumed = self._after
         entries = 0
-        errors: list[str] = []
+        # The last lines only: a journalctl that follows for months may repeat a warning.
+        errors: deque[str] = deque(maxlen=20)
         err_rest = b""
         finished = False
         try:
@@ -251,7 +253,7 @@ class JournalReader:
             self._stderr(err_rest + b"\n", errors)
         return _Exit(proc.returncode, "\n".join(errors), entries)
 
-    def _stderr(self, data: bytes, errors: list[str]) -> bytes:
+    def _stderr(self, data: bytes, errors: deque[str]) -> bytes:
         """Report journalctl's complete lines on standard error; the rest waits."""
         *lines, rest = data.split(b"\n")
         for raw in lines:

@@ -559,10 +559,11 @@ def test_the_bookmark_is_committed_only_after_acknowledgement_and_a_restart_resu
     run = Run(config, store)
     with tailing(run, Collected(auto=False)) as got:
         got.wait_logs(25)
-        time.sleep(0.2)
+        assert run.store is not None
+        run.store.save()  # what the store would write now
         assert not store.exists() or stored(store) is None  # nothing acknowledged
         got.ack([1])  # the second batch first: the first still holds the bookmark back
-        time.sleep(0.2)
+        run.store.save()
         assert not store.exists() or stored(store) is None
         got.ack([0])  # now the first two are acknowledged, in order
         assert wait_until(lambda: store.exists() and (stored(store) or {}).get("record_id") == 20)
@@ -614,8 +615,8 @@ def test_access_denied_is_a_warning_naming_the_channel_and_the_rest_goes_on(
     run = Run(BEGINNING | {"Channels": ["Application", "Security"]})
     with tailing(run, Collected()) as got:
         got.wait_logs(1)
-        time.sleep(0.4)  # several retries: still one warning
-        [warning] = run.messages("warning")
+        assert wait_until(lambda: fake.channel_opens.count("Security") >= 3)
+        [warning] = run.messages("warning")  # several retries: still one warning
         assert "channel Security: access is denied" in warning
         assert "administrator rights or membership of the Event Log Readers group" in warning
         assert run.metrics.files["eventlog:Security"].last_error

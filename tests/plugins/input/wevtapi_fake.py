@@ -116,6 +116,7 @@ class FakeEventLog:
         self.signals: dict[int, threading.Event] = {}
         self.providers = {"TailboxTest", "Service Control Manager"}  # with message metadata
         self.publisher_opens: list[str] = []
+        self.channel_opens: list[str] = []  # every EvtSubscribe / EvtQuery, by channel name
         self.next_calls: list[tuple[str, int]] = []  # (channel, count) per EvtNext
         self.max_batch = 0  # > 0: EvtNext of more events fails with RPC_S_INVALID_BOUND
         self.unrenderable: set[int] = set()  # record ids EvtRender fails for
@@ -186,6 +187,7 @@ class FakeEventLog:
         return [e for e in events if e.record_id > results.cursor]
 
     def _open(self, channel: str, query: str) -> Channel | int:
+        self.channel_opens.append(channel)
         target = self.channels.get((channel or "").lower())
         if target is None:
             return self._fail(api.ERROR_EVT_CHANNEL_NOT_FOUND)
