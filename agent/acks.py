@@ -18,12 +18,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from agent.protocol import Log, LogBatch, LogGroup
 
-__all__ = ["AckCounter", "InOrder", "ledger_of"]
+__all__ = ["AckCounter", "InOrder", "OrderedLedger", "ledger_of"]
 
 _log = logging.getLogger("tailbox.acks")
 
@@ -63,6 +63,39 @@ class InOrder:
             ids.discard(id(last))
             acked.discard(id(last))
         return last
+
+
+class OrderedLedger:
+    """What an input commits (an offset, a cursor, a bookmark) as its origins are
+    acknowledged in order. Subclasses add origins with `_pending.add` under `_lock` and
+    say what the last origin of a newly acknowledged run commits (`_commit`, called
+    under the lock); `notify` (the checkpoint store's `changed`) follows each advance.
+    """
+
+    __slots__ = ("_lock", "_notify", "_pending")
+
+    def __init__(self, notify: Callable[[], None] | None = None) -> None:
+        self._lock = threading.Lock()
+        self._pending = InOrder()
+        self._notify = notify
+
+    def _commit(self, origin: Any) -> None:
+        raise NotImplementedError
+
+    def done(self, origin: object) -> None:
+        """Every log of `origin` was acknowledged (called by AckCounter, any thread)."""
+        with self._lock:
+            last = self._pending.done(origin)
+            if last is not None:
+                self._commit(last)
+        if last is not None and self._notify is not None:
+            self._notify()
+
+    @property
+    def in_flight(self) -> int:
+        """Origins handed over and not yet acknowledged in order."""
+        with self._lock:
+            return len(self._pending)
 
 
 def ledger_of(origin: object) -> Any:

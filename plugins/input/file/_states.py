@@ -43,7 +43,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from agent.acks import InOrder
+from agent.acks import OrderedLedger
 
 from . import _reader
 from ._identity import FP_BYTES, digest, fingerprint_matches, read_head
@@ -59,13 +59,10 @@ RETIRED_TTL = 600.0  # seconds a truncated or vanished file's content waits for 
 Key = tuple[int, int]
 
 
-class Ledger:
+class Ledger(OrderedLedger):
     """The acknowledged position in one generation of one file's content. Thread-safe."""
 
     __slots__ = (
-        "_lock",
-        "_notify",
-        "_pending",
         "align",
         "committed",
         "dev",
@@ -83,15 +80,13 @@ class Ledger:
         align: bool = False,
         notify: Callable[[], None] | None = None,
     ) -> None:
-        self._lock = threading.Lock()
+        super().__init__(notify)
         self.dev, self.ino = key
         self.path = path
         self.committed = committed
         # The committed offset may fall inside a line (a TailSizeKB start not read yet).
         self.align = align
         self.fingerprint: tuple[int, str] = (0, digest(b""))
-        self._pending = InOrder()
-        self._notify = notify
 
     def rebind(self, key: Key, path: str) -> None:
         """The content now lives in another file (a copy): follow it."""
@@ -110,18 +105,8 @@ class Ledger:
             self._pending.add(origin)
         return origin
 
-    def done(self, origin: object) -> None:
-        """Every log of `origin` was acknowledged (called by agent.acks on a flusher thread)."""
-        with self._lock:
-            last = self._pending.done(origin)
-            if last is not None:
-                self.committed = last.end
-        if last is not None and self._notify is not None:
-            self._notify()
-
-    @property
-    def in_flight(self) -> int:
-        return len(self._pending)
+    def _commit(self, origin: FileOrigin) -> None:
+        self.committed = origin.end
 
     def entry(self, now: float) -> dict[str, Any]:
         with self._lock:

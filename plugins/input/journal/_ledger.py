@@ -18,12 +18,11 @@ an input whose filters changed starts over at its SeekPosition.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from agent.acks import InOrder
+from agent.acks import OrderedLedger
 
 __all__ = ["SECTION", "CursorLedger", "JournalOrigin", "claim_cursor"]
 
@@ -38,17 +37,15 @@ class JournalOrigin:
     ledger: CursorLedger | None = None
 
 
-class CursorLedger:
+class CursorLedger(OrderedLedger):
     """The acknowledged cursor of one input_journal; thread-safe."""
 
     def __init__(
         self, key: str, committed: str | None, notify: Callable[[], None] | None = None
     ) -> None:
+        super().__init__(notify)
         self.key = key
         self.committed = committed
-        self._lock = threading.Lock()
-        self._pending = InOrder()
-        self._notify = notify
 
     def start_at(self, cursor: str) -> None:
         """Reading starts after `cursor` (a tail start): nothing before it is wanted."""
@@ -66,14 +63,8 @@ class CursorLedger:
             self._pending.add(origin)
         return origin
 
-    def done(self, origin: object) -> None:
-        """Every log of `origin` was acknowledged (called by agent.acks on a flusher thread)."""
-        with self._lock:
-            last = self._pending.done(origin)
-            if last is not None:
-                self.committed = last.cursor
-        if last is not None and self._notify is not None:
-            self._notify()
+    def _commit(self, origin: JournalOrigin) -> None:
+        self.committed = origin.cursor
 
     def snapshot(self, now: float) -> list[dict[str, Any]]:
         """The checkpoint entry (none before a first cursor is known)."""

@@ -17,12 +17,11 @@ Each channel's ledger is stored in the checkpoint store under its own section,
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.acks import InOrder
+from agent.acks import OrderedLedger
 
 __all__ = ["SECTION", "EventOrigin", "Ledger", "load_entry", "section_of"]
 
@@ -44,13 +43,10 @@ class EventOrigin:
     ledger: Any = field(default=None, repr=False)
 
 
-class Ledger:
+class Ledger(OrderedLedger):
     """The acknowledged bookmark of one channel (and query). Thread-safe."""
 
     __slots__ = (
-        "_lock",
-        "_notify",
-        "_pending",
         "channel",
         "committed",
         "query",
@@ -65,13 +61,11 @@ class Ledger:
         record_id: int = 0,
         notify: Callable[[], None] | None = None,
     ) -> None:
-        self._lock = threading.Lock()
+        super().__init__(notify)
         self.channel = channel
         self.query = query
         self.committed = committed  # bookmark XML; "" until the first event (or start point)
         self.record_id = record_id
-        self._pending = InOrder()
-        self._notify = notify
 
     def sent(self, origin: EventOrigin) -> EventOrigin:
         """`origin` is handed to the pipeline: it reports to this ledger from now on."""
@@ -80,14 +74,8 @@ class Ledger:
             self._pending.add(origin)
         return origin
 
-    def done(self, origin: object) -> None:
-        """Every log of `origin` was acknowledged (called by agent.acks, any thread)."""
-        with self._lock:
-            last = self._pending.done(origin)
-            if last is not None:
-                self.committed, self.record_id = last.bookmark, last.record_id
-        if last is not None and self._notify is not None:
-            self._notify()
+    def _commit(self, origin: EventOrigin) -> None:
+        self.committed, self.record_id = origin.bookmark, origin.record_id
 
     def start_at(self, bookmark: str, record_id: int = 0) -> None:
         """A start point with nothing read yet (the newest event at a first start)."""
@@ -96,11 +84,6 @@ class Ledger:
                 self.committed, self.record_id = bookmark, record_id
         if self._notify is not None:
             self._notify()
-
-    @property
-    def in_flight(self) -> int:
-        with self._lock:
-            return len(self._pending)
 
     def entry(self, now: float) -> dict[str, Any] | None:
         with self._lock:
