@@ -33,6 +33,7 @@ from agent.protocol import LogBatch, LogContext, LogGroup
 from plugins.input.file import FileInput
 from plugins.input.file import _tailer as tailer_module
 from plugins.input.file._identity import FP_BYTES, digest
+from tests.plugins.input.running import running
 
 DEADLINE = 15.0
 
@@ -209,26 +210,11 @@ def tailing(
 ) -> Iterator[Run]:
     """Tail until the block ends; then stop, and write the checkpoints like a pipeline stop."""
     run = Run(store_path, config, collector or Acking())
-    stop = threading.Event()
-    errors: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            run.plugin.run(run.collector, stop, False)
-        except BaseException as e:
-            errors.append(e)
-
-    thread = threading.Thread(target=target, name="test-input-file")
-    with run.watched():
-        thread.start()
-        try:
-            yield run
-        finally:
-            stop.set()
-            thread.join(DEADLINE)
-            run.store.close()
-    assert not thread.is_alive(), "run() did not return after stop"
-    assert not errors, errors
+    with (
+        run.watched(),
+        running(run.plugin, run.collector, "test-input-file", DEADLINE, run.store.close),
+    ):
+        yield run
 
 
 class Tailing:

@@ -28,6 +28,7 @@ from agent.checkpoint import CheckpointStore
 from agent.plugin import Context
 from agent.protocol import Log, LogContext, LogGroup
 from plugins.input.journal import JournalInput
+from tests.plugins.input.running import running
 
 DEADLINE = 20.0
 JOURNAL_REMOTE = "/lib/systemd/systemd-journal-remote"
@@ -195,25 +196,8 @@ def following(
 ) -> Iterator[Run]:
     """Follow the journal until the block ends; then stop and close the store like a pipeline."""
     run = Run(store_path, config, collector or LogAcking())
-    stop = threading.Event()
-    errors: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            run.plugin.run(run.collector, stop, False)
-        except BaseException as e:
-            errors.append(e)
-
-    thread = threading.Thread(target=target, name="test-input-journal")
-    thread.start()
-    try:
+    with running(run.plugin, run.collector, "test-input-journal", DEADLINE, run.store.close):
         yield run
-    finally:
-        stop.set()
-        thread.join(DEADLINE)
-        run.store.close()
-    assert not thread.is_alive(), "run() did not return after stop"
-    assert not errors, errors
 
 
 def once(store_path: Path, config: dict[str, Any], collector: LogAcking | None = None) -> Run:

@@ -21,6 +21,7 @@ from agent.plugin import Context, Input
 from agent.protocol import LogBatch, LogContext, LogTag
 from plugins.input.file import MAX_LINE_BYTES, FileInput, FileOrigin
 from plugins.input.file._paths import PathSpec
+from tests.plugins.input.running import running
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "loghub"
 LOGHUB = sorted(DATA.glob("*_2k.log"))
@@ -82,24 +83,8 @@ class Harness:
 
     @contextmanager
     def tailing(self) -> Iterator[Recorder]:
-        stop = threading.Event()
-        errors: list[BaseException] = []
-
-        def run() -> None:
-            try:
-                self.plugin.run(self.recorder, stop, False)
-            except BaseException as e:
-                errors.append(e)
-
-        thread = threading.Thread(target=run, name="test-input-file")
-        thread.start()
-        try:
+        with running(self.plugin, self.recorder, "test-input-file", DEADLINE):
             yield self.recorder
-        finally:
-            stop.set()
-            thread.join(DEADLINE)
-        assert not thread.is_alive(), "run() did not return after stop"
-        assert not errors, errors
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = DEADLINE) -> bool:

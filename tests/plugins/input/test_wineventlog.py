@@ -34,6 +34,7 @@ from agent.registry import Registry
 from plugins.input.wineventlog import WinEventLogInput
 from plugins.input.wineventlog._events import level_name, parse_event, parse_system_time
 from plugins.input.wineventlog._ledger import EventOrigin, Ledger, section_of
+from tests.plugins.input.running import running
 from tests.plugins.input.wevtapi_fake import NS, Channel, FakeEventLog, event_xml
 
 DEADLINE = 10.0
@@ -421,26 +422,9 @@ class Run:
 
 @contextmanager
 def tailing(run: Run, collector: Collected) -> Iterator[Collected]:
-    stop = threading.Event()
-    errors: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            run.plugin.run(collector, stop, False)
-        except BaseException as e:
-            errors.append(e)
-
-    thread = threading.Thread(target=target, name="test-input-wineventlog")
-    thread.start()
-    try:
+    close = run.store.close if run.store is not None else None
+    with running(run.plugin, collector, "test-input-wineventlog", DEADLINE, close):
         yield collector
-    finally:
-        stop.set()
-        thread.join(DEADLINE)
-        if run.store is not None:
-            run.store.close()
-    assert not thread.is_alive(), "run() did not return after stop"
-    assert not errors, errors
 
 
 def stored(store_path: Path, channel: str = "Application") -> dict[str, Any] | None:
