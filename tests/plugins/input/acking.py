@@ -282,15 +282,6 @@ def once(store_path: Path, config: dict[str, Any]) -> Run:
     return run
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float = DEADLINE) -> bool:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
-
-
 def numbered(first: int, count: int, width: int = 8) -> bytes:
     return b"".join(b"%0*d\n" % (width, i) for i in range(first, first + count))
 

@@ -13,7 +13,6 @@ import struct
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -223,12 +222,3 @@ def journalctl_children() -> list[tuple[int, str]]:
         if int(ppid) == me and name == "journalctl":
             found.append((int(entry), state))
     return found
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = DEADLINE) -> bool:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["running"]
+__all__ = ["running", "wait_until"]
 
 
 @contextmanager
@@ -41,3 +42,13 @@ def running(
             after_stop()
     assert not thread.is_alive(), "run() did not return after stop"
     assert not errors, errors
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 20.0) -> bool:
+    """Poll a condition the test cannot be notified of (metrics, open handles, files)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True

@@ -19,8 +19,8 @@ from tests.plugins.input.acking import (
     offset_of,
     once,
     tailing,
-    wait_until,
 )
+from tests.plugins.input.running import wait_until
 
 
 def config(tmp_path: Path, pattern: str = "*.log*", **more: object) -> dict[str, object]:

@@ -21,7 +21,7 @@ from agent.plugin import Context, Input
 from agent.protocol import LogBatch, LogContext, LogTag
 from plugins.input.file import MAX_LINE_BYTES, FileInput, FileOrigin
 from plugins.input.file._paths import PathSpec
-from tests.plugins.input.running import running
+from tests.plugins.input.running import running, wait_until
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "loghub"
 LOGHUB = sorted(DATA.glob("*_2k.log"))
@@ -85,16 +85,6 @@ class Harness:
     def tailing(self) -> Iterator[Recorder]:
         with running(self.plugin, self.recorder, "test-input-file", DEADLINE):
             yield self.recorder
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = DEADLINE) -> bool:
-    """Poll a condition the test cannot be notified of (metrics, open handles)."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def append(path: Path, data: bytes) -> None:

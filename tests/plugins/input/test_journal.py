@@ -12,6 +12,7 @@ import pytest
 from agent.plugin import ConfigError
 from plugins.input.journal import JournalInput, _command
 from plugins.input.journal._command import matches, priority_range, unit_name
+from tests.plugins.input.running import wait_until
 
 from .journal_helpers import (
     DEADLINE,
@@ -22,7 +23,6 @@ from .journal_helpers import (
     journalctl_children,
     need_journal_tools,
     once,
-    wait_until,
 )
 
 

@@ -15,7 +15,8 @@ from agent.params import ConfigError
 from agent.pipeline import Pipeline
 from agent.registry import Registry, load_registry
 
-from .journal_helpers import Journal, need_journal_tools, wait_until
+from .journal_helpers import Journal, need_journal_tools
+from .running import wait_until
 
 
 @pytest.fixture

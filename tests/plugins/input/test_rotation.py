@@ -25,8 +25,8 @@ from tests.plugins.input.acking import (
     numbered,
     offset_of,
     tailing,
-    wait_until,
 )
+from tests.plugins.input.running import wait_until
 
 
 def config(tmp_path: Path, pattern: str = "app.log*", **more: object) -> dict[str, object]:

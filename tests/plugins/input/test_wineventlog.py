@@ -34,7 +34,7 @@ from agent.registry import Registry
 from plugins.input.wineventlog import WinEventLogInput
 from plugins.input.wineventlog._events import level_name, parse_event, parse_system_time
 from plugins.input.wineventlog._ledger import EventOrigin, Ledger, section_of
-from tests.plugins.input.running import running
+from tests.plugins.input.running import running, wait_until
 from tests.plugins.input.wevtapi_fake import NS, Channel, FakeEventLog, event_xml
 
 DEADLINE = 10.0
@@ -431,15 +431,6 @@ def stored(store_path: Path, channel: str = "Application") -> dict[str, Any] | N
     sections = orjson.loads(store_path.read_bytes())["sections"]
     entries = sections.get(section_of(channel), [])
     return entries[0] if entries else None
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = DEADLINE) -> bool:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 BEGINNING = {"StartAt": "beginning", "PollIntervalMs": 100}
