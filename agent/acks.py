@@ -98,6 +98,17 @@ class OrderedLedger:
             return len(self._pending)
 
 
+def _count(counts: dict[int, list[Any]], origins: Iterable[object], n: int) -> None:
+    """Add `n` to the [origin, count] entry of each origin (None: no origin) by identity."""
+    for origin in origins:
+        if origin is not None:
+            entry = counts.get(id(origin))
+            if entry is None:
+                counts[id(origin)] = [origin, n]
+            else:
+                entry[1] += n
+
+
 def ledger_of(origin: object) -> Any:
     """The ledger an origin reports to, or None when nobody waits for its acknowledgement."""
     return getattr(origin, "ledger", None) if origin is not None else None
@@ -134,14 +145,7 @@ class AckCounter:
     def expect_logs(self, logs: Iterable[Log], before: Iterable[object] = ()) -> None:
         """Expect each log's origin once per log; origins in `before` without a log are done."""
         counts: dict[int, list[Any]] = {}
-        for log in logs:
-            origin = log.origin
-            if origin is not None:
-                entry = counts.get(id(origin))
-                if entry is None:
-                    counts[id(origin)] = [origin, 1]
-                else:
-                    entry[1] += 1
+        _count(counts, (log.origin for log in logs), 1)
         for origin in before:
             if id(origin) not in counts:
                 counts[id(origin)] = [origin, 0]
@@ -153,23 +157,11 @@ class AckCounter:
         counts: dict[int, list[Any]] = {}
         for part in group.parts():
             if isinstance(part, list):
-                for log in part:
-                    origin = log.origin
-                    if origin is not None:
-                        entry = counts.get(id(origin))
-                        if entry is None:
-                            counts[id(origin)] = [origin, 1]
-                        else:
-                            entry[1] += 1
+                _count(counts, (log.origin for log in part), 1)
             else:
                 batch, start, stop = part
-                origin = batch.origin if isinstance(batch, LogBatch) else None
-                if origin is not None:
-                    entry = counts.get(id(origin))
-                    if entry is None:
-                        counts[id(origin)] = [origin, stop - start]
-                    else:
-                        entry[1] += stop - start
+                if isinstance(batch, LogBatch):
+                    _count(counts, (batch.origin,), stop - start)
         if not counts:
             return
         done: list[object] = []

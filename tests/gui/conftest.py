@@ -56,6 +56,21 @@ flushers: [{{Type: flusher_file, FilePath: "{out}"}}]
     )
 
 
+def blocked_pipeline(tmp_path: Path, fifo: Path, lines: int = 400) -> PipelineConfig:
+    """`lines` lines into "export": aggregator_default (10 logs a group) → flusher_file
+    into `fifo`, with a one-group queue, so the queue fills while nobody reads the FIFO."""
+    (tmp_path / "in").mkdir()
+    write_lines(tmp_path / "in" / "app.log", lines)
+    return file_pipeline(
+        "export",
+        tmp_path / "in" / "*.log",
+        fifo,
+        interval_ms=50,
+        extra_global=", DefaultLogGroupQueueSize: 1",
+        MaxLogCount=10,
+    )
+
+
 def write_lines(path: Path, count: int, start: int = 0, text: str = "line") -> None:
     with open(path, "a", encoding="utf-8") as f:
         f.writelines(f"{text} {i}\n" for i in range(start, start + count))

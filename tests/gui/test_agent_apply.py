@@ -69,7 +69,8 @@ def test_a_restart_delivers_what_was_read_before_it(qtbot, agent, tmp_path):
     assert running.metrics.delivered_logs == 5  # the final flush of the old pipeline
 
 
-def test_pause_holds_reading_and_resume_continues(qtbot, agent, tmp_path):
+def paused_with_a_held_chunk(qtbot, agent, tmp_path):
+    """3 lines delivered, then a pause, then 4 more lines that the input has seen but holds."""
     a = config(tmp_path, "a", interval_ms=50)
     log = tmp_path / "in" / "x.log"
     write_lines(log, 3)
@@ -80,22 +81,18 @@ def test_pause_holds_reading_and_resume_continues(qtbot, agent, tmp_path):
     write_lines(log, 4, start=3)
     size = log.stat().st_size
     qtbot.waitUntil(lambda: any(f.size == size for f in p.metrics.files.values()))
+    return p
+
+
+def test_pause_holds_reading_and_resume_continues(qtbot, agent, tmp_path):
+    p = paused_with_a_held_chunk(qtbot, agent, tmp_path)
     assert p.metrics.logs == 3 and agent.paused
     agent.resume()
     qtbot.waitUntil(lambda: p.metrics.delivered_logs == 7)
 
 
 def test_stop_while_paused_keeps_the_held_chunk(qtbot, agent, tmp_path):
-    a = config(tmp_path, "a", interval_ms=50)
-    log = tmp_path / "in" / "x.log"
-    write_lines(log, 3)
-    agent.start([a])
-    p = agent.pipelines["a"]
-    qtbot.waitUntil(lambda: p.metrics.delivered_logs == 3)
-    agent.pause()
-    write_lines(log, 4, start=3)
-    size = log.stat().st_size
-    qtbot.waitUntil(lambda: any(f.size == size for f in p.metrics.files.values()))
+    p = paused_with_a_held_chunk(qtbot, agent, tmp_path)
     assert agent.stop()
     assert p.metrics.delivered_logs == 7
 

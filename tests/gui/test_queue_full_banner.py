@@ -1,23 +1,14 @@
 """A really blocked flusher (flusher_file into a FIFO nobody reads) raises the banner;
 unblocking it clears the banner."""
 
-from tests.gui.conftest import file_pipeline, write_lines
+from tests.gui.conftest import blocked_pipeline
 
 
 def test_blocked_flusher_shows_the_banner_and_unblocking_clears_it(
     qtbot, make_window, fifo, tmp_path
 ):
     path, reader = fifo
-    (tmp_path / "in").mkdir()
-    write_lines(tmp_path / "in" / "app.log", 400)
-    config = file_pipeline(
-        "export",
-        tmp_path / "in" / "*.log",
-        path,
-        interval_ms=50,
-        extra_global=", DefaultLogGroupQueueSize: 1",
-        MaxLogCount=10,
-    )
+    config = blocked_pipeline(tmp_path, path)
     window = make_window([config])
 
     qtbot.waitUntil(lambda: "export" in window.banners.banners, timeout=15_000)
@@ -41,16 +32,7 @@ def test_blocked_flusher_shows_the_banner_and_unblocking_clears_it(
 
 def test_the_banner_action_opens_the_flusher_settings(qtbot, make_window, fifo, tmp_path):
     path, reader = fifo
-    (tmp_path / "in").mkdir()
-    write_lines(tmp_path / "in" / "app.log", 400)
-    config = file_pipeline(
-        "export",
-        tmp_path / "in" / "*.log",
-        path,
-        interval_ms=50,
-        extra_global=", DefaultLogGroupQueueSize: 1",
-        MaxLogCount=10,
-    )
+    config = blocked_pipeline(tmp_path, path)
     window = make_window([config])
     qtbot.waitUntil(lambda: "export" in window.banners.banners, timeout=15_000)
     banner = window.banners.banners["export"]

@@ -6,7 +6,7 @@ from gui.app import settings
 from gui.bridge import AgentBridge
 from gui.tray import Notifier
 from gui.windows.main_window import MainWindow
-from tests.gui.conftest import file_pipeline, write_lines
+from tests.gui.conftest import blocked_pipeline
 
 
 class FakeTray(QObject):
@@ -64,16 +64,7 @@ def test_close_hides_to_the_tray_and_says_so_once(qtbot):
 
 def test_queue_full_turns_the_tray_to_warning_and_notifies_once(qtbot, fifo, tmp_path):
     path, reader = fifo
-    (tmp_path / "in").mkdir()
-    write_lines(tmp_path / "in" / "a.log", 400)
-    config = file_pipeline(
-        "export",
-        tmp_path / "in" / "*.log",
-        path,
-        interval_ms=50,
-        extra_global=", DefaultLogGroupQueueSize: 1",
-        MaxLogCount=10,
-    )
+    config = blocked_pipeline(tmp_path, path)
     tray = FakeTray()
     bridge = AgentBridge(tick_ms=50)
     window = MainWindow(bridge, [], settings(), tray)  # type: ignore[arg-type]
