@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from agent.events import EventBus
+from agent.foreground import foreground
 from agent.metrics import PipelineMetrics
 from agent.plugin import DeliveryRejected
 from agent.protocol import LogGroup
@@ -145,6 +146,7 @@ class FlusherLane:
             batch = self._take()
             if not batch:
                 return
+            foreground.pause_point()
             # After the shutdown deadline, drain without delivering: nothing is acknowledged.
             ok = None if self._give_up.is_set() else self._deliver([p.group for p in batch])
             for pending in batch:
@@ -250,6 +252,7 @@ class Delivery:
                 if self.queue.closed and not len(self.queue):
                     break
                 continue
+            foreground.pause_point()
             pending = _Pending(group, len(self.lanes))
             for lane in self.lanes:
                 if not self._offer(lane, pending):

@@ -25,6 +25,7 @@ from agent.checkpoint import CheckpointStore
 from agent.config import PipelineConfig
 from agent.delivery import Delivery
 from agent.events import EventBus
+from agent.foreground import foreground
 from agent.metrics import PipelineMetrics
 from agent.plugin import Context
 from agent.protocol import Log, LogBatch, LogContext, LogGroup, log_size
@@ -107,6 +108,7 @@ class Pipeline:
     # -- the Collector inputs call ---------------------------------------------------
 
     def add_batch(self, batch: LogBatch, ctx: LogContext) -> bool:
+        foreground.pause_point()  # the input's thread holds nothing here
         m = self.metrics
         m.lines += len(batch.lines)
         m.bytes += batch.line_bytes()
@@ -125,6 +127,7 @@ class Pipeline:
         return self.aggregator.add_batch(batch, ctx)
 
     def add_logs(self, logs: list[Log], ctx: LogContext) -> bool:
+        foreground.pause_point()
         self.metrics.lines += len(logs)
         self.metrics.bytes += sum(map(log_size, logs))  # inputs of Logs: journal, Event Log
         origins = {id(log.origin): log.origin for log in logs if log.origin is not None}

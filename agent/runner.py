@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from agent.events import EventBus
+from agent.foreground import foreground
 from agent.metrics import PipelineMetrics
 from agent.plugin import Context
 from agent.protocol import Log, LogBatch, LogContext, LogGroup
@@ -94,6 +95,7 @@ class RunningAggregator:
             due = last_flush + self.interval_ms / 1000
             now = time.monotonic()
             if now >= due:
+                foreground.pause_point()
                 try:
                     self.flush()
                 except Exception as e:  # a plugin's bug must not end timer flushes for good

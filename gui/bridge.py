@@ -22,13 +22,14 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from agent.agent import Agent
 from agent.config import PipelineConfig
 from agent.events import Event
+from agent.foreground import foreground
 from agent.protocol import LogGroup
 from agent.registry import Registry
 from gui.summary import GroupSummary, summarise
 
 __all__ = ["AgentBridge", "PipelineStatus", "Tick"]
 
-TICK_MS = 150
+TICK_MS = 250
 SAMPLE_SECS = 1.0
 MAX_PENDING_GROUPS = 20_000  # between two ticks; beyond it the oldest are counted, not kept
 MAX_PENDING_EVENTS = 2_000
@@ -246,4 +247,5 @@ class AgentBridge(QObject):
             or tick.applied
             or tick.stopped is not None
         ):
-            self.ticked.emit(tick)
+            with foreground.section():  # the receivers' Qt calls need not queue for the GIL
+                self.ticked.emit(tick)

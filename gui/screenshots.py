@@ -257,7 +257,7 @@ def _render(
     _wait(app, lambda: live.model.rowCount() > 60, 30, "live groups")
     _settle(app, 2.5)  # a few samples for the sparklines
     live.set_follow(False)
-    rows = [r for r in range(live.proxy.rowCount()) if live.model.at(r).pipeline == "apache"]
+    rows = [r for r in range(live.shown_rows()) if live.model.at(r).pipeline == "apache"]
     live.table.selectRow(rows[-3])
     live.table.scrollToBottom()
     live.splitter.setSizes([470, 300])

@@ -9,9 +9,7 @@ them only when the row is selected.
 from __future__ import annotations
 
 import time
-from array import array
 from dataclasses import dataclass
-from itertools import accumulate, chain
 
 from agent.protocol import PACK_ID_TAG, Log, LogGroup, log_size
 
@@ -21,7 +19,8 @@ SAMPLE_LOGS = 200
 SAMPLE_LINE_BYTES = 4096
 # What a kept Log costs in memory beyond its text: its object, dict and strings.
 _LOG_OVERHEAD = 256
-_PART_OVERHEAD = 160  # a LineSample, its blob and array objects
+_PART_OVERHEAD = 120  # a LineSample and its list
+_LINE_OVERHEAD = 41  # a bytes object's header and its list slot
 
 
 @dataclass(slots=True)
@@ -35,26 +34,22 @@ class LineSample:
 
     key: str  # the content key the lines go under
     time: int
-    blob: bytes  # the lines, each cut at SAMPLE_LINE_BYTES, back to back
-    ends: array[int]  # where each line ends in `blob`
+    _lines: list[bytes]  # each at most SAMPLE_LINE_BYTES
+    nbytes: int  # at most what they hold in memory
 
     @classmethod
     def of(cls, key: str, t: int, lines: list[bytes]) -> LineSample:
-        if max(map(len, lines)) > SAMPLE_LINE_BYTES:
+        longest = max(map(len, lines))
+        if longest > SAMPLE_LINE_BYTES:
             lines = [line[:SAMPLE_LINE_BYTES] for line in lines]
-        return cls(key, t, b"".join(lines), array("I", accumulate(map(len, lines))))
+            longest = SAMPLE_LINE_BYTES
+        return cls(key, t, lines, (longest + _LINE_OVERHEAD) * len(lines) + _PART_OVERHEAD)
 
     def __len__(self) -> int:
-        return len(self.ends)
-
-    @property
-    def nbytes(self) -> int:
-        return len(self.blob) + self.ends.itemsize * len(self.ends) + _PART_OVERHEAD
+        return len(self._lines)
 
     def lines(self) -> list[bytes]:
-        blob = self.blob
-        starts = chain((0,), self.ends)  # one longer than ends: zip stops at the last end
-        return [blob[start:end] for start, end in zip(starts, self.ends, strict=False)]
+        return self._lines
 
 
 # A part of a sample: lines of a batch slice, or a list of Logs.

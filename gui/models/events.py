@@ -50,6 +50,11 @@ def describe(event: Event) -> str:
 
 class EventsModel(RingTableModel[Event]):
     columns = ("Time", "Pipeline", "Event", "Details")
+    roles = (
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.ToolTipRole,
+        Qt.ItemDataRole.ForegroundRole,
+    )
 
     def __init__(self, capacity: int = 5_000, parent: Any = None) -> None:
         super().__init__(capacity, parent)

@@ -1,15 +1,15 @@
-"""Filtering of the live groups by pipeline and by text or regex; never sorts."""
+"""Filtering of the live groups by pipeline and by text or regex; never sorts.
+
+The filter decides in Python (it searches the groups' kept logs too), once per row when
+rows arrive or the filter changes; the cells it shows come from the ring's Qt items,
+so painting through it stays in C++. The live view attaches it only while a filter is set.
+"""
 
 from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import (
-    QModelIndex,
-    QModelRoleDataSpan,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
-)
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel
 
 from gui.models.groups import GroupRingModel
 from gui.summary import GroupSummary
@@ -49,12 +49,6 @@ class GroupFilterModel(QSortFilterProxyModel):
         self._pattern = pattern
         self._bytes_pattern = _as_bytes(pattern) if pattern is not None else None
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-
-    def multiData(
-        self, index: QModelIndex | QPersistentModelIndex, roles: QModelRoleDataSpan
-    ) -> None:
-        # One call into Python per cell, as the ring itself answers (see gui.models.table).
-        self._ring.multiData(self.mapToSource(index), roles)
 
     def filterAcceptsRow(
         self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex

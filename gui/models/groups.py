@@ -27,6 +27,11 @@ class GroupRingModel(RingTableModel[GroupSummary]):
     """The latest `capacity` delivered groups, oldest first."""
 
     columns = ("Time", "Pipeline", "Source", "Topic", "Logs", "Bytes", "Tags", "Pack ID")
+    roles = (
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.ToolTipRole,
+        Qt.ItemDataRole.TextAlignmentRole,
+    )
 
     def __init__(self, capacity: int = DEFAULT_CAPACITY, parent: Any = None) -> None:
         super().__init__(capacity, parent)

@@ -5,32 +5,38 @@ longer fit) and one insert range (the new rows at the end). Items it had to let 
 evicted, dropped before they arrived, or beyond the bound while the display is held —
 are counted in `not_kept`.
 
-Under a busy agent every call from Qt into Python waits for the GIL, and a paint of
-a plain QAbstractTableModel makes thousands (`index()` alone asks `rowCount()` and
-`columnCount()` for every cell). So the rows are counted in C++: the base is a
-QStandardItemModel holding empty rows (never items: its per-item bookkeeping makes
-removal at the front slow down without bound), and only the cells' content comes from
-Python, one `multiData` call per cell.
+A paint must not call Python. Under full-speed ingest every call from Qt into Python
+waits for the GIL behind the agent's threads, and a table that asks Python for each
+cell stalled the window 100+ ms per paint. So the cells a view paints live in C++: the
+base is a QStandardItemModel of empty rows, and `show_rows` writes the cells of the
+rows a view is about to show (its viewport, see RowTable) into Qt items, once per row,
+from the GUI thread's tick; rows that leave the view give their items up. So Qt holds
+items for a screenful of rows, and a tick costs per row shown, never per row kept.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QStandardItemModel
 
-from gui.models.table import Cells, Index
+from gui.models.table import Index
 
 __all__ = ["RingTableModel"]
 
 
-class RingTableModel[T](Cells, QStandardItemModel):
+class RingTableModel[T](QStandardItemModel):
     """The latest `capacity` items, oldest first; subclasses say what each cell shows."""
 
     columns: tuple[str, ...] = ()
+    # The roles `cell` answers; each shown cell stores those that are not None.
+    roles: tuple[Qt.ItemDataRole, ...] = (
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.ToolTipRole,
+    )
     not_kept_changed = Signal(int)
 
     def __init__(self, capacity: int, parent: Any = None) -> None:
@@ -44,6 +50,11 @@ class RingTableModel[T](Cells, QStandardItemModel):
         self.total = 0  # items ever offered, kept or not
         self._held = False
         self._pending: deque[T] = deque()
+        # Rows holding Qt items, by sequence number (row + _first_seq): only those a view
+        # shows. An item that outlives many removals above it costs Qt a search as long
+        # as the rows removed since when it is deleted, so none is kept longer than needed.
+        self._shown: dict[int, T] = {}
+        self._first_seq = 0  # of the first row
         # Connected first, so the Python rows change exactly when Qt's do: receivers of
         # rowsAboutToBeRemoved still see the old rows, those of rowsRemoved the new.
         self.rowsRemoved.connect(self._rows_removed)
@@ -56,13 +67,67 @@ class RingTableModel[T](Cells, QStandardItemModel):
     def _let_go(self, item: T) -> None:
         """An item left (evicted) or never became a row."""
 
-    # -- Cells (flags stay QStandardItemModel's, in C++; views here do not edit) ---------
+    def cell(self, item: T, column: int, role: int) -> Any:
+        """What `role` of `column` shows for `item`; None for nothing."""
+        raise NotImplementedError
+
+    # -- rows --------------------------------------------------------------------------
 
     def row_count(self) -> int:
         return len(self._items)
 
     def at(self, row: int) -> T:
         return self._items[row]
+
+    def text(self, row: int, column: int) -> str:
+        """What the cell shows, whether or not its row holds items yet."""
+        value = self.cell(self._items[row], column, Qt.ItemDataRole.DisplayRole)
+        return "" if value is None else str(value)
+
+    # -- the cells in C++ ----------------------------------------------------------------
+
+    def show_rows(self, rows: Iterable[int]) -> None:
+        """Give these rows their cells (others ignored); every other row gives its up."""
+        items, shown, first_seq = self._items, self._shown, self._first_seq
+        wanted = {first_seq + row: items[row] for row in rows if 0 <= row < len(items)}
+        for seq, item in list(shown.items()):
+            if wanted.get(seq) is not item:
+                self._empty_row(self._row_of(seq, item))
+                del shown[seq]
+        columns, roles = range(len(self.columns)), self.roles
+        for seq, item in wanted.items():
+            if seq in shown:
+                continue
+            shown[seq] = item
+            row = seq - first_seq
+            for column in columns:
+                cells = {}
+                for role in roles:
+                    value = self.cell(item, column, role)
+                    if value is not None:
+                        cells[role] = value
+                self.setItemData(self.index(row, column), cells)
+
+    def hide_all(self) -> None:
+        """Empty every row: they get their cells again when next shown."""
+        self.show_rows(())
+
+    @property
+    def shown_count(self) -> int:
+        """How many rows hold cells: those a view showed last."""
+        return len(self._shown)
+
+    def _row_of(self, seq: int, item: T) -> int | None:
+        row = seq - self._first_seq
+        if 0 <= row < len(self._items) and self._items[row] is item:
+            return row
+        # Rows left from the middle (only Qt's API does that): look for it.
+        return next((r for r, other in enumerate(self._items) if other is item), None)
+
+    def _empty_row(self, row: int | None) -> None:
+        if row is not None:
+            for column in range(len(self.columns)):
+                self.takeItem(row, column)  # deleted now; the row stays, empty
 
     # -- the ring ------------------------------------------------------------------------
 
@@ -104,10 +169,15 @@ class RingTableModel[T](Cells, QStandardItemModel):
             self.removeRows(0, len(self._items))
 
     def _rows_removed(self, parent: Index, first: int, last: int) -> None:
-        self._items.rotate(-first)
+        items, shown = self._items, self._shown
+        for seq in range(self._first_seq + first, self._first_seq + last + 1):
+            shown.pop(seq, None)
+        items.rotate(-first)
         for _ in range(last - first + 1):
-            self._let_go(self._items.popleft())
-        self._items.rotate(first)
+            self._let_go(items.popleft())
+        items.rotate(first)
+        if first == 0:
+            self._first_seq += last + 1
 
     def _insert(self, items: Sequence[T]) -> None:
         if not items:

@@ -1,8 +1,9 @@
-"""The base of every table model here: rows of Python objects rendered cell by cell.
+"""Small tables answered from Python: rows of Python objects rendered cell by cell.
 
-Views ask for seven roles per cell while painting. `multiData` answers them in one
-call into Python instead of seven: under a busy agent every call into Python waits
-for the GIL, so the fewer calls a paint makes, the less the window stalls.
+For the detail pane and the input files, shown by a PythonRowTable (its paint is a
+foreground section). Views ask for seven roles per cell while painting; `multiData`
+answers them in one call into Python instead of seven. The live tables, which change
+every tick, keep their cells in Qt items instead (gui.models.ring).
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from gui.models.detail import LogDetailModel
 from gui.models.filter import GroupFilterModel, compile_filter
 from gui.models.groups import DEFAULT_CAPACITY, GroupRingModel
 from gui.summary import SAMPLE_LOGS, GroupSummary
-from gui.widgets.table import RowTable
+from gui.widgets.table import PythonRowTable, RowTable
 
 __all__ = ["LiveView", "export_groups"]
 
@@ -73,9 +73,7 @@ class LiveView(QWidget):
         self.pipelines = QComboBox()
         self.pipelines.addItem(ALL_PIPELINES, "")
         self.pipelines.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.pipelines.currentIndexChanged.connect(
-            lambda: self.proxy.set_pipeline(self.pipelines.currentData() or "")
-        )
+        self.pipelines.currentIndexChanged.connect(self._pipeline_changed)
         self.hold_button = QPushButton("Pause display")
         self.hold_button.setCheckable(True)
         self.hold_button.setToolTip("Freeze the table; the agent keeps working (Ctrl+P)")
@@ -102,11 +100,11 @@ class LiveView(QWidget):
 
         self.table = RowTable()
         self.table.setObjectName("groupsTable")
-        self.table.setModel(self.proxy)
+        self._show(self.model)
         self.table.set_widths([100, 110, 300, 80, 70, 80, 220, 150])
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # paths end in the file name
-        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.table.verticalScrollBar().valueChanged.connect(self._scrolled)
+        self.model.rowsAboutToBeRemoved.connect(self._rows_leaving)
         self.proxy.rowsAboutToBeRemoved.connect(self._rows_leaving)
 
         self.group_info = QLabel("Select a group to see its logs.")
@@ -114,7 +112,7 @@ class LiveView(QWidget):
         self.group_info.setWordWrap(True)
         self.group_info.setTextFormat(Qt.TextFormat.PlainText)
         self.group_info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.logs = RowTable()
+        self.logs = PythonRowTable()
         self.logs.setObjectName("logsTable")
         self.logs.setModel(self.detail)
         detail = QWidget()
@@ -152,9 +150,53 @@ class LiveView(QWidget):
                 bar.setValue(max(0, bar.value() - self._evicted_rows))
         finally:
             self._adjusting = False
+        self.table.show_visible()  # now, in the tick: the paint that follows stays in C++
 
     def _rows_leaving(self, parent: QModelIndex, first: int, last: int) -> None:
-        self._evicted_rows += last - first + 1
+        if self.sender() is self.table.model():  # rows that leave the view, filtered or not
+            self._evicted_rows += last - first + 1
+
+    # -- what the table shows: the ring itself, or the filter over it ------------------
+    #
+    # Without a filter the table shows the ring directly and the proxy is detached: the
+    # proxy would call Python (filterAcceptsRow) for every row a tick adds and add a
+    # Python call per cell it paints, all of it waiting for the GIL under full ingest.
+
+    def _show(self, model: GroupRingModel | GroupFilterModel) -> None:
+        if self.table.model() is model:
+            return
+        current = self.current_group()
+        self.proxy.setSourceModel(self.model if model is self.proxy else None)
+        self.table.setModel(model)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        if current is not None:
+            row = self._view_row(current)
+            if row is not None:
+                self.table.selectRow(row)
+        if self.follow:
+            self.table.scrollToBottom()
+
+    def _filtered(self) -> None:
+        self._show(self.proxy if self.proxy.active else self.model)
+
+    def shown_rows(self) -> int:
+        """The rows the table shows: all the ring's, or those the filter lets through."""
+        return self.table.model().rowCount()
+
+    def _source_row(self, row: int) -> int:
+        if self.table.model() is self.proxy:
+            return self.proxy.mapToSource(self.proxy.index(row, 0)).row()
+        return row
+
+    def _view_row(self, g: GroupSummary) -> int | None:
+        entries = self.model.entries()
+        source = next((i for i in range(len(entries) - 1, -1, -1) if entries[i] is g), None)
+        if source is None:
+            return None
+        if self.table.model() is self.proxy:
+            index = self.proxy.mapFromSource(self.model.index(source, 0))
+            return index.row() if index.isValid() else None
+        return source
 
     # -- follow and hold ---------------------------------------------------------------
 
@@ -195,20 +237,29 @@ class LiveView(QWidget):
         self.filter.setStyleSheet("")
         self.filter.setToolTip("")
         self.proxy.set_pattern(pattern)
+        self._filtered()
+
+    def _pipeline_changed(self) -> None:
+        self.proxy.set_pipeline(self.pipelines.currentData() or "")
+        self._filtered()
 
     # -- selection, copy, export -------------------------------------------------------
 
     def selected_groups(self) -> list[GroupSummary]:
-        return [
-            self.model.at(self.proxy.mapToSource(self.proxy.index(row, 0)).row())
-            for row in self.table.selected_rows()
-        ]
+        return [self.model.at(self._source_row(row)) for row in self.table.selected_rows()]
+
+    def current_group(self) -> GroupSummary | None:
+        """The selected group whose logs the detail pane shows, if any."""
+        model = self.table.selectionModel()
+        index = self.table.currentIndex()
+        if model is None or not index.isValid() or not model.isRowSelected(index.row()):
+            return None
+        return self.model.at(self._source_row(index.row()))
 
     def _selection_changed(self, selected: QItemSelection, deselected: QItemSelection) -> None:
-        index = self.table.currentIndex()
-        if not index.isValid() or not self.table.selectionModel().isRowSelected(index.row()):
-            return
-        self.show_group(self.model.at(self.proxy.mapToSource(index).row()))
+        g = self.current_group()
+        if g is not None:
+            self.show_group(g)
 
     def show_group(self, g: GroupSummary) -> None:
         self.detail.show_group(g)

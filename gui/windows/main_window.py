@@ -290,4 +290,5 @@ class MainWindow(QMainWindow):
     def changeEvent(self, event: QEvent) -> None:
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
             self.banners.restyle()
+            self.events.table.reshow()  # event colours follow the theme
         super().changeEvent(event)

@@ -32,6 +32,7 @@ class EventsPanel(QWidget):
         self.model.append(events, lost)
         if at_bottom:
             self.table.scrollToBottom()
+        self.table.show_visible()
 
 
 class LogPanel(QPlainTextEdit):

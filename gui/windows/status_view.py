@@ -19,7 +19,7 @@ from gui.models.files import FilesModel
 from gui.theme import is_dark, level_colour
 from gui.widgets.gauge import Gauge
 from gui.widgets.sparkline import Sparkline
-from gui.widgets.table import RowTable
+from gui.widgets.table import PythonRowTable
 
 __all__ = ["PipelineCard", "StatusView"]
 
@@ -93,7 +93,7 @@ class StatusView(QWidget):
         self._grid.addWidget(self._empty, 0, 0)
         files_box = QGroupBox("Input files")
         files_layout = QVBoxLayout(files_box)
-        self.files_table = RowTable()
+        self.files_table = PythonRowTable()
         self.files_table.setObjectName("filesTable")
         self.files_table.setModel(self.files)
         self.files_table.set_widths([110, 420, 90, 90, 90, 80])

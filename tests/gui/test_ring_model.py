@@ -4,7 +4,6 @@ import pytest
 from PySide6.QtCore import Qt
 
 from gui.models.groups import DEFAULT_CAPACITY, GroupRingModel
-from gui.models.table import ITEM_ROLE
 from gui.summary import GroupSummary, LineSample
 
 SAMPLE = [LineSample.of("content", 0, [b"a log line"] * 10)]
@@ -98,15 +97,47 @@ def test_holding_the_display_queues_groups_boundedly_and_releases_them_at_once()
     assert len(spy.inserted) == 1 and len(spy.removed) == 1
 
 
-def test_cells_show_the_summary():
+def test_cells_show_the_summary_once_its_row_is_shown():
     model = GroupRingModel(capacity=4)
     model.append([summary(1234)])
+    assert model.index(0, 1).data() is None  # a row holds no cells until a view shows it
+    assert model.text(0, 1) == "q"  # what the ring answers for rows not shown (copying)
+    model.show_rows([0])
     row = [model.index(0, c).data() for c in range(model.columnCount())]
     assert row[1:] == ["q", "/logs/1.log", "", "1,234", "12.1 KiB", "host=h", "AB-4d2"]
     assert model.index(0, 4).data(Qt.ItemDataRole.TextAlignmentRole) is not None
     assert model.index(0, 2).data(Qt.ItemDataRole.ToolTipRole) == "/logs/1.log"
-    assert model.index(0, 0).data(ITEM_ROLE) is model.at(0)
     assert model.at(0).count == 1234
+
+
+def test_only_the_rows_last_shown_hold_cells_while_rows_come_and_go():
+    model = GroupRingModel(capacity=100)
+    spy = RangeSpy(model)
+    for tick in range(30):  # 30 ticks of 40: the first 1,100 rows leave at the front
+        model.append([summary(tick * 40 + i) for i in range(40)])
+        bottom = range(model.rowCount() - 10, model.rowCount())  # a viewport following
+        model.show_rows(bottom)
+        shown = [r for r in range(model.rowCount()) if model.index(r, 7).data() is not None]
+        assert shown == list(bottom)
+        assert [model.index(r, 7).data() for r in shown] == [model.text(r, 7) for r in bottom]
+        assert model.shown_count == 10
+    assert len(spy.removed) == 28  # one remove range per tick once full
+    model.show_rows(range(3))  # scrolled to the top
+    assert [r for r in range(100) if model.index(r, 0).data() is not None] == [0, 1, 2]
+    model.hide_all()
+    assert model.shown_count == 0 and model.index(0, 0).data() is None
+
+
+def test_rows_keep_their_cells_when_older_rows_leave_above_them():
+    model = GroupRingModel(capacity=10)
+    model.append([summary(i) for i in range(10)])
+    model.show_rows(range(6, 10))
+    model.append([summary(i) for i in range(10, 13)])  # rows 0-2 leave; 6-9 become 3-6
+    assert [model.index(r, 7).data() for r in range(3, 7)] == [
+        model.text(r, 7) for r in range(3, 7)
+    ]
+    model.show_rows(range(7, 10))  # the new rows come into view; rows 3-6 give theirs up
+    assert [r for r in range(10) if model.index(r, 7).data() is not None] == [7, 8, 9]
 
 
 def test_capacity_must_be_positive():

@@ -1,0 +1,121 @@
+"""The live tables paint from Qt items: the rows in view hold cells, and a paint calls no Python.
+
+Under full-speed ingest every call from Qt into Python waits for the GIL behind the
+agent's threads; a paint that asked Python for each cell stalled the window 100+ ms.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+
+from agent.events import Event
+from gui.windows.live_view import LiveView
+from gui.windows.panels import EventsPanel
+from tests.gui.test_ring_model import summary
+
+_OWN = {__file__, contextmanager.__code__.co_filename}  # this helper's own frames
+
+
+@contextmanager
+def python_calls() -> Iterator[list[str]]:
+    """The Python functions this thread runs meanwhile (Qt's calls into Python included)."""
+    calls: list[str] = []
+
+    def profile(frame: FrameType, event: str, arg: Any) -> None:
+        if event == "call" and frame.f_code.co_filename not in _OWN:
+            calls.append(f"{frame.f_code.co_filename}:{frame.f_code.co_name}")
+
+    sys.setprofile(profile)
+    try:
+        yield calls
+    finally:
+        sys.setprofile(None)
+
+
+def rows_with_cells(view: LiveView) -> list[int]:
+    model = view.table.model()
+    return [r for r in range(model.rowCount()) if model.index(r, 7).data() is not None]
+
+
+def live_view(qtbot, groups: int) -> LiveView:  # type: ignore[no-untyped-def]
+    view = LiveView(capacity=1_000)
+    qtbot.addWidget(view)
+    view.resize(900, 500)
+    view.show()
+    qtbot.waitExposed(view)
+    for start in range(0, groups, 100):  # ticks of 100 groups
+        view.add_groups([summary(i) for i in range(start, start + 100)], 0)
+    return view
+
+
+def test_the_rows_in_view_hold_their_cells_and_no_others(qtbot):
+    view = live_view(qtbot, 3_000)  # the ring is full and evicting
+    visible = view.table.visible_rows()
+    assert visible.stop == view.model.rowCount()  # following the newest
+    assert 5 < len(visible) < 60
+    assert rows_with_cells(view) == list(visible)
+    for row in visible:
+        assert view.table.model().index(row, 7).data() == view.model.at(row).pack_id
+
+
+def test_a_paint_of_the_live_table_calls_no_python(qtbot):
+    view = live_view(qtbot, 3_000)
+    view.table.viewport().repaint()  # the first paint may lay out; measure a later one
+    view.add_groups([summary(i) for i in range(3_000, 3_100)], 0)
+    with python_calls() as calls:
+        view.table.viewport().repaint()
+    assert calls == []
+
+
+def test_scrolling_shows_the_rows_that_come_into_view(qtbot):
+    view = live_view(qtbot, 600)
+    view.set_follow(False)
+    view.table.scrollToTop()
+    qtbot.waitUntil(lambda: rows_with_cells(view)[:1] == [0])
+    assert rows_with_cells(view) == list(view.table.visible_rows())
+    assert view.table.model().index(0, 7).data() == view.model.at(0).pack_id
+
+
+def test_a_filter_shows_its_rows_with_cells_and_clearing_it_shows_the_ring_again(qtbot):
+    view = live_view(qtbot, 300)
+    view.regex.setChecked(True)
+    view.filter.setText(r"AB-1[0-9a-f]$")  # pack ids AB-10 … AB-1f: 16 groups
+    assert view.shown_rows() == 16 and view.table.model() is view.proxy
+    visible = view.table.visible_rows()  # the newest of them, following
+    assert visible.stop == 16
+    qtbot.waitUntil(lambda: rows_with_cells(view) == list(visible))
+    proxy = view.table.model()
+    assert [proxy.index(r, 7).data() for r in visible] == [f"AB-1{r:x}" for r in visible]
+    view.filter.clear()
+    assert view.table.model() is view.model and view.proxy.sourceModel() is None
+    assert view.shown_rows() == 300
+    qtbot.waitUntil(lambda: rows_with_cells(view) == list(view.table.visible_rows()))
+
+
+def test_copying_rows_out_of_view_copies_their_text(qtbot):
+    view = live_view(qtbot, 300)
+    tsv = view.table.selected_tsv  # nothing selected yet
+    assert tsv().count("\n") == 1  # the header alone
+    view.table.selectRow(0)  # scrolled away from: holds no cells once the view follows
+    view.set_follow(True)
+    view.add_groups([summary(i) for i in range(300, 400)], 0)
+    assert view.model.index(0, 7).data() is None
+    assert view.table.selected_tsv().splitlines()[1].endswith("\tAB-0")
+
+
+def test_a_hidden_events_table_shows_its_rows_when_it_comes_into_view(qtbot):
+    panel = EventsPanel()
+    qtbot.addWidget(panel)
+    panel.add([Event("warning", "web", {"message": f"m{i}"}) for i in range(50)], 0)
+    assert panel.model.shown_count == 0  # hidden: nothing written for it
+    panel.resize(700, 400)
+    panel.show()
+    qtbot.waitUntil(lambda: panel.model.shown_count > 0)
+    visible = panel.table.visible_rows()
+    model = panel.model
+    assert [r for r in range(50) if model.index(r, 3).data() is not None] == list(visible)
+    assert [model.index(r, 3).data() for r in visible] == [f"m{r}" for r in visible]
