@@ -5,8 +5,11 @@ runner does not make sure. Here one lock guards every call. When the queue refus
 group (`QueueFullError`), the caller waits for a free slot in bounded steps and tries
 again — the reader stops reading instead of anything being dropped — and a
 `queue_full` event tells the user which pipeline, aggregator and flusher are behind;
-`queue_recovered` follows. `abandon()` releases waiting callers when the pipeline has
-to stop without the queue ever draining (a flusher that never comes back).
+`queue_recovered` follows once the queue has accepted for RECOVERED_AFTER_S without a
+refusal (or at stop): a reader faster than its flusher keeps the queue at its edge,
+and a backfill is then one episode, not 150 pairs of events a second. `abandon()`
+releases waiting callers when the pipeline has to stop without the queue ever draining
+(a flusher that never comes back).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ _log = logging.getLogger("tailbox.runner")
 
 DEFAULT_INTERVAL_MS = 3000  # iLogtail's AggregatIntervalMs
 _WAIT_STEP = 0.1  # seconds per bounded wait for a free queue slot
+RECOVERED_AFTER_S = 1.0  # accepting this long without a refusal ends a queue-full episode
 
 
 class RunningAggregator:
@@ -57,7 +61,9 @@ class RunningAggregator:
         self._stop_timer = threading.Event()
         self._timer_wake = threading.Event()  # set_interval / stop: re-read the deadline
         self._timer: threading.Thread | None = None
+        self._episode_lock = threading.Lock()
         self._full_since = 0.0
+        self._accepting_since = 0.0  # within an episode: since when no add was refused
         self._rejected_in_episode = 0
         self._has_add_batch = callable(getattr(aggregator, "add_batch", None))
         add_logs = getattr(aggregator, "add_logs", None)  # like add_batch, for lists of Logs
@@ -94,7 +100,13 @@ class RunningAggregator:
         while not self._stop_timer.is_set():
             due = last_flush + self.interval_ms / 1000
             now = time.monotonic()
-            if now >= due:
+            accepting = self._accepting_since
+            if accepting:  # a queue-full episode may end before the next flush is due
+                self._end_episode_if_over()
+                left = RECOVERED_AFTER_S - (time.time() - accepting)
+                if self._accepting_since:
+                    due = min(due, now + max(left, 0.01))
+            if now >= last_flush + self.interval_ms / 1000:
                 foreground.pause_point()
                 try:
                     self.flush()
@@ -202,12 +214,14 @@ class RunningAggregator:
         return False
 
     def _note_full(self) -> None:
-        self._rejected_in_episode += 1
         if self.metrics is not None:
             self.metrics.rejected_adds += 1
-        if self._full_since:
-            return
-        self._full_since = time.time()
+        with self._episode_lock:
+            self._rejected_in_episode += 1
+            self._accepting_since = 0.0  # refused again: the episode goes on
+            if self._full_since:
+                return
+            self._full_since = time.time()
         if self.metrics is not None:
             self.metrics.queue_full_count += 1
         if self.events is not None:
@@ -222,18 +236,33 @@ class RunningAggregator:
             )
 
     def _recovered(self) -> None:
+        """The queue took what was offered: the episode ends once that has lasted."""
         if not self._full_since:
             return
-        since, rejected = self._full_since, self._rejected_in_episode
-        self._full_since = 0.0
-        self._rejected_in_episode = 0
+        if not self._accepting_since:
+            with self._episode_lock:
+                if self._full_since and not self._accepting_since:
+                    self._accepting_since = time.time()
+            self._timer_wake.set()  # the timer ends the episode if no add comes to
+        self._end_episode_if_over()
+
+    def _end_episode_if_over(self, now: bool = False) -> None:
+        with self._episode_lock:
+            accepting = self._accepting_since
+            if not self._full_since or not accepting:
+                return
+            if not now and time.time() - accepting < RECOVERED_AFTER_S:
+                return
+            since, rejected = self._full_since, self._rejected_in_episode
+            self._full_since = self._accepting_since = 0.0
+            self._rejected_in_episode = 0
         if self.events is not None:
             self.events.publish(
                 "queue_recovered",
                 self.context.pipeline,
                 aggregator=self.name,
                 since=since,
-                duration=time.time() - since,
+                duration=accepting - since,
                 rejected=rejected,
             )
 
@@ -254,4 +283,7 @@ class RunningAggregator:
         self._timer_wake.set()
         if self._timer is not None:
             self._timer.join()
-        return self.flush()
+        ok = self.flush()
+        if ok:
+            self._end_episode_if_over(now=True)  # the final flush was taken: it is over
+        return ok

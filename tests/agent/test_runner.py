@@ -246,3 +246,67 @@ def test_stop_makes_a_final_flush():
     runner.add(Log(0, {"n": "last"}))
     assert runner.stop()
     assert [log.contents["n"] for log in queue.get(0).logs] == ["last"]
+
+
+def edge_of_full(runner: RunningAggregator, queue: LogGroupQueue, logs: int) -> None:
+    """Add `logs` one-log groups into a one-slot queue that a consumer drains only once
+    an add was refused: it refuses and accepts again and again, as under a backfill."""
+    taken: list[LogGroup] = []
+    metrics = runner.metrics
+    assert metrics is not None
+
+    def consume() -> None:
+        while len(taken) < logs - 2:  # one group stays queued, one log in the aggregator
+            wait_until(lambda: metrics.rejected_adds > len(taken))
+            group = queue.get(timeout=5)
+            if group is not None:
+                taken.append(group)
+
+    consumer = threading.Thread(target=consume)
+    consumer.start()
+    for i in range(logs):
+        runner.add(Log(0, {"n": str(i)}))
+    consumer.join(10)
+
+
+def test_a_queue_at_its_edge_is_one_episode_until_it_stops(monkeypatch):
+    monkeypatch.setattr("agent.runner.RECOVERED_AFTER_S", 60)
+    queue = LogGroupQueue(1)
+    events = EventBus()
+    runner = RunningAggregator(
+        CountingAggregator(per_group=1),
+        queue,
+        Context("p"),
+        name="agg",
+        events=events,
+        metrics=PipelineMetrics("p"),
+    )
+    runner.start()
+    edge_of_full(runner, queue, 31)
+    assert len(events.history("queue_full")) == 1
+    assert not events.history("queue_recovered") and runner.full_since
+    assert queue.get(timeout=5) is not None  # the 30th group
+    assert runner.stop()  # the final flush was taken: the episode is over
+    (recovered,) = events.history("queue_recovered")
+    assert recovered.data["rejected"] >= 29  # 29 refusals, one episode
+    assert 0 <= recovered.data["duration"] < 60 and not runner.full_since
+
+
+def test_an_episode_ends_once_the_queue_has_accepted_for_a_while(monkeypatch):
+    monkeypatch.setattr("agent.runner.RECOVERED_AFTER_S", 0.05)
+    queue = LogGroupQueue(1)
+    events = EventBus()
+    runner = RunningAggregator(
+        CountingAggregator(per_group=1),
+        queue,
+        Context("p"),
+        name="agg",
+        events=events,
+        metrics=PipelineMetrics("p"),
+    )
+    runner.start()
+    edge_of_full(runner, queue, 3)  # the last add was taken; nothing is added after it
+    wait_until(lambda: events.history("queue_recovered"))  # the timer ends the episode
+    assert len(events.history("queue_full")) == 1 and not runner.full_since
+    queue.get(timeout=5)
+    assert runner.stop()
