@@ -25,7 +25,7 @@ from agent.events import Event
 from agent.foreground import foreground
 from agent.protocol import LogGroup
 from agent.registry import Registry
-from gui.summary import GroupSummary, summarise
+from gui.summary import GroupSummary, SampleAllowance, summarise
 
 __all__ = ["AgentBridge", "PipelineStatus", "Tick"]
 
@@ -99,6 +99,7 @@ class AgentBridge(QObject):
         self._groups: deque[GroupSummary] = deque()
         self._max_groups = max_pending_groups
         self._groups_not_kept = 0
+        self._allowance = SampleAllowance()
         self._events: deque[Event] = deque()
         self._events_not_kept = 0
         self._log_lines: deque[str] = deque(maxlen=MAX_PENDING_LOG_LINES)
@@ -125,7 +126,9 @@ class AgentBridge(QObject):
     # -- agent threads -----------------------------------------------------------------
 
     def _on_group(self, pipeline: str, group: LogGroup) -> None:
-        summary = summarise(pipeline, group)
+        # The allowance is a rate, not an account: a race between two pipelines' flusher
+        # threads may let one group keep a few logs more, so it takes no lock.
+        summary = summarise(pipeline, group, self._allowance.take())
         with self._lock:
             if len(self._groups) >= self._max_groups:
                 self._groups.popleft()

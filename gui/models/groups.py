@@ -7,6 +7,7 @@ rows keep their summary but let their logs go (the detail pane says so).
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -21,6 +22,9 @@ DEFAULT_CAPACITY = 10_000
 SAMPLE_BUDGET_BYTES = 32 * 1024 * 1024
 _NUMERIC = frozenset({4, 5})
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_DISPLAY = Qt.ItemDataRole.DisplayRole
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole
+_ALIGNMENT = Qt.ItemDataRole.TextAlignmentRole
 
 
 class GroupRingModel(RingTableModel[GroupSummary]):
@@ -39,6 +43,23 @@ class GroupRingModel(RingTableModel[GroupSummary]):
         self._sampled: deque[GroupSummary] = deque()  # rows still holding logs, oldest first
         self._sample_bytes = 0
 
+    def row_cells(self, g: GroupSummary) -> list[dict[int, Any]]:
+        # Per shown row in every tick: each text once, for the cell and its tooltip.
+        texts = (
+            clock(g.time),
+            g.pipeline,
+            g.source,
+            g.topic,
+            f"{g.count:,}",
+            human_bytes(g.bytes),
+            g.tags_text(),
+            g.pack_id,
+        )
+        cells: list[dict[int, Any]] = [{_DISPLAY: t, _TOOLTIP: t} for t in texts]
+        for column in _NUMERIC:
+            cells[column][_ALIGNMENT] = _RIGHT
+        return cells
+
     def cell(self, g: GroupSummary, column: int, role: int) -> Any:
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return _text(g, column)
@@ -50,11 +71,12 @@ class GroupRingModel(RingTableModel[GroupSummary]):
     def sample_bytes(self) -> int:
         return self._sample_bytes
 
-    def _added(self, g: GroupSummary) -> None:
-        if g.sample is None:
+    def _added(self, groups: Sequence[GroupSummary]) -> None:
+        with_logs = [g for g in groups if g.sample is not None]
+        if not with_logs:
             return
-        self._sampled.append(g)
-        self._sample_bytes += g.sample_bytes
+        self._sampled.extend(with_logs)
+        self._sample_bytes += sum(g.sample_bytes for g in with_logs)
         while self._sample_bytes > self.sample_budget and len(self._sampled) > 1:
             oldest = self._sampled.popleft()
             self._sample_bytes -= oldest.sample_bytes

@@ -61,8 +61,8 @@ class RingTableModel[T](QStandardItemModel):
 
     # -- for subclasses: `cell(item, column, role)`, and -----------------------------------
 
-    def _added(self, item: T) -> None:
-        """An item became a row."""
+    def _added(self, items: Sequence[T]) -> None:
+        """Items became rows, oldest first (one call per tick)."""
 
     def _let_go(self, item: T) -> None:
         """An item left (evicted) or never became a row."""
@@ -70,6 +70,18 @@ class RingTableModel[T](QStandardItemModel):
     def cell(self, item: T, column: int, role: int) -> Any:
         """What `role` of `column` shows for `item`; None for nothing."""
         raise NotImplementedError
+
+    def row_cells(self, item: T) -> list[dict[int, Any]]:
+        """Each column's roles and values for `item` (from `cell`; override to be quicker)."""
+        cells = []
+        for column in range(len(self.columns)):
+            values = {}
+            for role in self.roles:
+                value = self.cell(item, column, role)
+                if value is not None:
+                    values[role] = value
+            cells.append(values)
+        return cells
 
     # -- rows --------------------------------------------------------------------------
 
@@ -94,19 +106,14 @@ class RingTableModel[T](QStandardItemModel):
             if wanted.get(seq) is not item:
                 self._empty_row(self._row_of(seq, item))
                 del shown[seq]
-        columns, roles = range(len(self.columns)), self.roles
+        index, set_cell = self.index, self.setItemData
         for seq, item in wanted.items():
             if seq in shown:
                 continue
             shown[seq] = item
             row = seq - first_seq
-            for column in columns:
-                cells = {}
-                for role in roles:
-                    value = self.cell(item, column, role)
-                    if value is not None:
-                        cells[role] = value
-                self.setItemData(self.index(row, column), cells)
+            for column, values in enumerate(self.row_cells(item)):
+                set_cell(index(row, column), values)
 
     def hide_all(self) -> None:
         """Empty every row: they get their cells again when next shown."""
@@ -170,8 +177,9 @@ class RingTableModel[T](QStandardItemModel):
 
     def _rows_removed(self, parent: Index, first: int, last: int) -> None:
         items, shown = self._items, self._shown
-        for seq in range(self._first_seq + first, self._first_seq + last + 1):
-            shown.pop(seq, None)
+        low, high = self._first_seq + first, self._first_seq + last
+        for seq in [seq for seq in shown if low <= seq <= high]:  # a screenful at most
+            del shown[seq]
         items.rotate(-first)
         for _ in range(last - first + 1):
             self._let_go(items.popleft())
@@ -194,8 +202,7 @@ class RingTableModel[T](QStandardItemModel):
             self._count_not_kept(evict)
         first = len(self._items)
         self._items.extend(items)
-        for item in items:
-            self._added(item)
+        self._added(items)
         self.insertRows(first, len(items))
 
     def _count_not_kept(self, n: int) -> None:

@@ -24,7 +24,7 @@ from gui.formatting import clock, human_bytes
 from gui.models.detail import LogDetailModel
 from gui.models.filter import GroupFilterModel, compile_filter
 from gui.models.groups import DEFAULT_CAPACITY, GroupRingModel
-from gui.summary import SAMPLE_LOGS, GroupSummary
+from gui.summary import SAMPLE_LINES_PER_S, GroupSummary
 from gui.widgets.table import PythonRowTable, RowTable
 
 __all__ = ["LiveView", "export_groups"]
@@ -270,8 +270,13 @@ class LiveView(QWidget):
         ]
         if self.detail.missing_logs:
             parts.append("Its logs are no longer kept (memory budget); newer groups have theirs.")
-        elif g.count > SAMPLE_LOGS:
-            parts.append(f"Showing the first {SAMPLE_LOGS} of its {g.count:,} logs.")
+        elif g.sample_cut:
+            parts.append(
+                f"Showing the first {g.kept:,} of its {g.count:,} logs: groups arrived faster "
+                f"than the window keeps logs ({SAMPLE_LINES_PER_S:,} a second), so each kept fewer."
+            )
+        elif g.count > g.kept:
+            parts.append(f"Showing the first {g.kept:,} of its {g.count:,} logs.")
         self.group_info.setText("\n".join(parts))
         self.logs.resizeColumnsToContents()
         for column in range(self.detail.columnCount() - 1):  # the last one stretches

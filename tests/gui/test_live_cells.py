@@ -13,9 +13,11 @@ from types import FrameType
 from typing import Any
 
 from agent.events import Event
+from gui.summary import MIN_SAMPLE_LOGS, summarise
 from gui.windows.live_view import LiveView
 from gui.windows.panels import EventsPanel
 from tests.gui.test_ring_model import summary
+from tests.gui.test_summary import batch_group
 
 _OWN = {__file__, contextmanager.__code__.co_filename}  # this helper's own frames
 
@@ -119,3 +121,17 @@ def test_a_hidden_events_table_shows_its_rows_when_it_comes_into_view(qtbot):
     model = panel.model
     assert [r for r in range(50) if model.index(r, 3).data() is not None] == list(visible)
     assert [model.index(r, 3).data() for r in visible] == [f"m{r}" for r in visible]
+
+
+def test_the_detail_pane_says_how_many_logs_a_group_kept_and_why(qtbot):
+    view = LiveView()
+    qtbot.addWidget(view)
+    lines = [b"line %d" % i for i in range(500)]
+    view.show_group(summarise("p", batch_group(lines)))
+    assert "Showing the first 200 of its 500 logs." in view.group_info.text()
+    assert view.detail.rowCount() == 200
+    view.show_group(summarise("p", batch_group(lines), max_logs=MIN_SAMPLE_LOGS))
+    assert "Showing the first 10 of its 500 logs: groups arrived faster" in view.group_info.text()
+    assert view.detail.rowCount() == 10
+    view.show_group(summarise("p", batch_group(lines[:3])))
+    assert "Showing" not in view.group_info.text() and view.detail.rowCount() == 3

@@ -4,6 +4,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from gui.models.groups import DEFAULT_CAPACITY, GroupRingModel
+from gui.models.ring import RingTableModel
 from gui.summary import GroupSummary, LineSample
 
 SAMPLE = [LineSample.of("content", 0, [b"a log line"] * 10)]
@@ -143,3 +144,9 @@ def test_rows_keep_their_cells_when_older_rows_leave_above_them():
 def test_capacity_must_be_positive():
     with pytest.raises(ValueError):
         GroupRingModel(capacity=0)
+
+
+def test_the_quick_row_cells_agree_with_cell():
+    model = GroupRingModel(capacity=4)
+    for g in (summary(0), summary(1234, 10), summary(99_999_999)):
+        assert model.row_cells(g) == RingTableModel.row_cells(model, g)

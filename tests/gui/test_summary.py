@@ -3,7 +3,13 @@
 import sys
 
 from agent.protocol import Log, LogBatch, LogGroup, LogTag, log_size
-from gui.summary import SAMPLE_LINE_BYTES, SAMPLE_LOGS, summarise
+from gui.summary import (
+    MIN_SAMPLE_LOGS,
+    SAMPLE_LINE_BYTES,
+    SAMPLE_LOGS,
+    SampleAllowance,
+    summarise,
+)
 
 
 def batch_group(lines: list[bytes]) -> LogGroup:
@@ -65,3 +71,26 @@ def test_the_size_the_aggregator_counted_is_taken_as_is():
     assert summarise("p", group).bytes == sum(
         b.size(i, j) for b, i, j in group.parts() if not isinstance(b, list)
     )
+
+
+def test_the_allowance_keeps_full_samples_up_to_its_rate_and_a_few_logs_beyond(monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr("gui.summary.time.monotonic", lambda: clock[0])
+    allowance = SampleAllowance(per_second=1_000)
+    burst = [allowance.take() for _ in range(20)]  # 20 groups at the same instant
+    assert burst[:5] == [SAMPLE_LOGS] * 5  # 1,000 lines: five full samples
+    assert burst[5:] == [MIN_SAMPLE_LOGS] * 15  # then every group still keeps a few
+    clock[0] += 0.2  # 200 lines came back
+    assert allowance.take() < SAMPLE_LOGS
+    clock[0] += 10  # a quiet spell refills it, up to one second's worth
+    assert [allowance.take() for _ in range(6)] == [SAMPLE_LOGS] * 5 + [MIN_SAMPLE_LOGS]
+
+
+def test_a_cut_sample_says_so():
+    lines = [b"line %d" % i for i in range(500)]
+    full = summarise("p", batch_group(lines))
+    assert full.kept == SAMPLE_LOGS and not full.sample_cut
+    cut = summarise("p", batch_group(lines), max_logs=MIN_SAMPLE_LOGS)
+    assert cut.kept == len(cut.logs()) == MIN_SAMPLE_LOGS and cut.sample_cut
+    small = summarise("p", batch_group(lines[:5]), max_logs=MIN_SAMPLE_LOGS)
+    assert small.kept == 5 and not small.sample_cut  # all of its logs were kept
