@@ -826,8 +826,10 @@ def case_gui(s: Settings, report: Report) -> None:
         return
     module = importlib.import_module("benchmarks.gui_latency")
     argv = sys.argv
-    sys.argv = ["benchmarks.gui_latency", "--mb", str(min(200, s.size_mb))]
-    sys.argv += ["--runs", str(s.repeat)]
+    # Its own runs are short (2 s at 200 MB/s) and two threads share two cores: more of
+    # them, on a larger file, keep the ratio's spread below the 15 % it is judged by.
+    sys.argv = ["benchmarks.gui_latency", "--mb", str(min(400, s.size_mb))]
+    sys.argv += ["--runs", str(max(5, s.repeat))]
     try:
         result = module.main()
     finally:
@@ -857,12 +859,14 @@ def gui_targets(result: dict[str, Any], report: Report) -> None:
         report.target("RSS with the GUI", "≤ 180 MB", f"{rss:.0f} MiB", rss <= 180)
     gui = _number(result.get("gui throughput"), r"([\d.]+) MB/s")
     headless = _number(result.get("headless throughput"), r"([\d.]+) MB/s")
+    ratio = _number(result.get("gui / headless"), r"([\d.]+) %")
     if gui is not None and headless:
+        ratio = ratio / 100 if ratio is not None else gui / headless
         report.target(
             "GUI throughput vs headless",
             "within 15 %",
-            f"{gui / headless:.0%} ({gui:.0f} vs {headless:.0f} MB/s)",
-            gui >= 0.85 * headless,
+            f"{ratio:.0%} ({gui:.0f} vs {headless:.0f} MB/s)",
+            ratio >= 0.85,
         )
 
 
