@@ -98,12 +98,15 @@ class RingTableModel[T](QStandardItemModel):
 
     # -- the cells in C++ ----------------------------------------------------------------
 
-    def show_rows(self, rows: Iterable[int]) -> None:
-        """Give these rows their cells (others ignored); every other row gives its up."""
+    def show_rows(self, rows: Iterable[int], keep: Iterable[int] = ()) -> None:
+        """Give these rows their cells (others ignored); every other row gives its up,
+        but those in `keep`: emptying a row drops the selection and the current index
+        on it (Qt invalidates the persistent indexes of an item it lets go)."""
         items, shown, first_seq = self._items, self._shown, self._first_seq
         wanted = {first_seq + row: items[row] for row in rows if 0 <= row < len(items)}
+        kept = {first_seq + row for row in keep}
         for seq, item in list(shown.items()):
-            if wanted.get(seq) is not item:
+            if wanted.get(seq) is not item and seq not in kept:
                 self._empty_row(self._row_of(seq, item))
                 del shown[seq]
         index, set_cell = self.index, self.setItemData

@@ -6,6 +6,8 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from agent.foreground import foreground
+
 __all__ = ["Gauge"]
 
 
@@ -30,6 +32,11 @@ class Gauge(QWidget):
         return min(1.0, max(0.0, self.value / self.maximum))
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        # Drawn from Python: under full ingest each QPainter call would queue for the GIL.
+        with foreground.section():
+            self._paint()
+
+    def _paint(self) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)

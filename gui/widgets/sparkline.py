@@ -8,6 +8,7 @@ from PySide6.QtCore import QPointF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from agent.foreground import foreground
 from gui.theme import accent, is_dark
 
 __all__ = ["Sparkline"]
@@ -31,6 +32,11 @@ class Sparkline(QWidget):
         return list(self._values)
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        # Drawn from Python: under full ingest each QPainter call would queue for the GIL.
+        with foreground.section():
+            self._paint()
+
+    def _paint(self) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = self.rect().adjusted(1, 2, -1, -2)

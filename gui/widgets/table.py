@@ -69,13 +69,15 @@ class RowTable(QTableView):
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.horizontalHeader().setStretchLastSection(True)
         self.horizontalHeader().setHighlightSections(False)
-        # Rows that come into view by Qt's doing (a filter, a new model) are shown on the
-        # next turn of the event loop, when the view has laid them out.
+        # A scroll has moved the view already when its scroll bar says so: the rows now
+        # in view are shown at once, before the paint. Rows that come into view by the
+        # model's doing (new rows, a filter, a new model) or a resize are shown on the
+        # next turn of the event loop, once the view has laid them out.
         self._show_later = QTimer(self)
         self._show_later.setSingleShot(True)
         self._show_later.setInterval(0)
         self._show_later.timeout.connect(self.show_visible)
-        self.verticalScrollBar().valueChanged.connect(self._show_later.start)
+        self.verticalScrollBar().valueChanged.connect(self.show_visible)
         self.verticalScrollBar().rangeChanged.connect(self._show_later.start)
 
     def setModel(self, model: QAbstractItemModel | None) -> None:
@@ -106,10 +108,18 @@ class RowTable(QTableView):
         """Have the ring write the cells of the rows in view (nothing if shown already)."""
         if not self.isVisible():
             return  # a hidden tab's table: showEvent shows its rows when it comes into view
-        with foreground.section():
+        with foreground.section():  # many Qt calls: none should queue for the GIL
             ring, rows = _ring_rows(self.model(), self.visible_rows())
-            if ring is not None and rows:
-                ring.show_rows(rows)
+            if ring is not None:
+                _, keep = _ring_rows(self.model(), self._selected_or_current())
+                ring.show_rows(rows, keep)
+
+    def _selected_or_current(self) -> list[int]:
+        rows = self.selected_rows()
+        current = self.currentIndex()
+        if current.isValid():
+            rows.append(current.row())
+        return rows
 
     def reshow(self) -> None:
         """Write the cells in view again (what they show changed, e.g. the theme's colours)."""
@@ -122,7 +132,10 @@ class RowTable(QTableView):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        self._show_later.start()  # a tab's table comes into view: its rows may hold no cells
+        # A tab's table comes into view: its rows may hold no cells. Its page has its size
+        # already; the timer catches a layout that is still to come.
+        self.show_visible()
+        self._show_later.start()
 
     def selected_rows(self) -> list[int]:
         model = self.selectionModel()

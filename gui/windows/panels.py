@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QFontDatabase
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QFontDatabase, QShowEvent
 from PySide6.QtWidgets import QPlainTextEdit, QVBoxLayout, QWidget
 
 from agent.events import Event
@@ -22,17 +23,24 @@ class EventsPanel(QWidget):
         self.table.setObjectName("eventsTable")
         self.table.setModel(self.model)
         self.table.set_widths([100, 120, 130])
+        self._following = True  # the newest events in view, as long as the user does not scroll
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.table)
 
     def add(self, events: list[Event], lost: int) -> None:
         bar = self.table.verticalScrollBar()
-        at_bottom = bar.value() >= bar.maximum()
+        if self.table.isVisible():  # hidden, its scroll bar's range is stale: keep the last
+            self._following = bar.value() >= bar.maximum()
         self.model.append(events, lost)
-        if at_bottom:
+        if self._following:
             self.table.scrollToBottom()
         self.table.show_visible()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._following:  # laid out at its real size only now
+            QTimer.singleShot(0, self.table.scrollToBottom)
 
 
 class LogPanel(QPlainTextEdit):

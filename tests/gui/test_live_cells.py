@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
+from PySide6.QtCore import QItemSelectionModel
+
 from agent.events import Event
 from gui.summary import MIN_SAMPLE_LOGS, summarise
 from gui.windows.live_view import LiveView
@@ -98,18 +100,28 @@ def test_a_filter_shows_its_rows_with_cells_and_clearing_it_shows_the_ring_again
     qtbot.waitUntil(lambda: rows_with_cells(view) == list(view.table.visible_rows()))
 
 
-def test_copying_rows_out_of_view_copies_their_text(qtbot):
+def test_a_selection_survives_scrolling_away_and_rows_never_shown_copy_their_text(qtbot):
     view = live_view(qtbot, 300)
-    tsv = view.table.selected_tsv  # nothing selected yet
-    assert tsv().count("\n") == 1  # the header alone
-    view.table.selectRow(0)  # scrolled away from: holds no cells once the view follows
-    view.set_follow(True)
+    assert view.table.selected_tsv().count("\n") == 1  # nothing selected: the header alone
+    view.table.selectRow(0)  # scrolls up to it
+    view.set_follow(True)  # and away again
     view.add_groups([summary(i) for i in range(300, 400)], 0)
-    assert view.model.index(0, 7).data() is None
-    assert view.table.selected_tsv().splitlines()[1].endswith("\tAB-0")
+    assert view.table.selected_rows() == [0]  # its cells stayed: Qt keeps the selection
+    assert view.model.index(0, 7).data() == "AB-0"
+    never_shown = range(40, 43)  # far above the rows in view since the first tick
+    assert all(view.model.index(r, 7).data() is None for r in never_shown)
+    view.table.clearSelection()
+    selection = view.table.selectionModel()
+    for row in never_shown:
+        selection.select(
+            view.model.index(row, 0),
+            QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows,
+        )
+    rows = view.table.selected_tsv().splitlines()[1:]
+    assert [r.split("\t")[7] for r in rows] == ["AB-28", "AB-29", "AB-2a"]
 
 
-def test_a_hidden_events_table_shows_its_rows_when_it_comes_into_view(qtbot):
+def test_a_hidden_events_table_shows_its_newest_rows_when_it_comes_into_view(qtbot):
     panel = EventsPanel()
     qtbot.addWidget(panel)
     panel.add([Event("warning", "web", {"message": f"m{i}"}) for i in range(50)], 0)
@@ -117,7 +129,10 @@ def test_a_hidden_events_table_shows_its_rows_when_it_comes_into_view(qtbot):
     panel.resize(700, 400)
     panel.show()
     qtbot.waitUntil(lambda: panel.model.shown_count > 0)
+    bar = panel.table.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0 and bar.value() == bar.maximum())  # newest
     visible = panel.table.visible_rows()
+    assert visible.stop == 50
     model = panel.model
     assert [r for r in range(50) if model.index(r, 3).data() is not None] == list(visible)
     assert [model.index(r, 3).data() for r in visible] == [f"m{r}" for r in visible]
