@@ -122,6 +122,15 @@ class RingTableModel[T](QStandardItemModel):
         """Empty every row: they get their cells again when next shown."""
         self.show_rows(())
 
+    def refresh_shown(self) -> None:
+        """Write the shown rows' cells again, in place (what they show changed: the theme)."""
+        index, set_cell = self.index, self.setItemData
+        for seq, item in self._shown.items():
+            row = self._row_of(seq, item)
+            if row is not None:
+                for column, values in enumerate(self.row_cells(item)):
+                    set_cell(index(row, column), values)
+
     @property
     def shown_count(self) -> int:
         """How many rows hold cells: those a view showed last."""

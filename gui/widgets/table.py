@@ -122,13 +122,12 @@ class RowTable(QTableView):
         return rows
 
     def reshow(self) -> None:
-        """Write the cells in view again (what they show changed, e.g. the theme's colours)."""
+        """Write the shown cells again (what they show changed, e.g. the theme's colours)."""
         model = self.model()
         ring = model.sourceModel() if isinstance(model, QAbstractProxyModel) else model
         if isinstance(ring, RingTableModel):
             with foreground.section():
-                ring.hide_all()
-        self.show_visible()
+                ring.refresh_shown()  # in place: the selection stays
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

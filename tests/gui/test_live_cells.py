@@ -12,10 +12,14 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel
+from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
 
 from agent.events import Event
+from gui.bridge import Tick
 from gui.summary import MIN_SAMPLE_LOGS, summarise
+from gui.theme import level_colour
 from gui.windows.live_view import LiveView
 from gui.windows.panels import EventsPanel
 from tests.gui.test_ring_model import summary
@@ -150,3 +154,24 @@ def test_the_detail_pane_says_how_many_logs_a_group_kept_and_why(qtbot):
     assert view.detail.rowCount() == 10
     view.show_group(summarise("p", batch_group(lines[:3])))
     assert "Showing" not in view.group_info.text() and view.detail.rowCount() == 3
+
+
+def test_event_colours_follow_a_theme_change_and_the_selection_stays(qtbot, idle_window):
+    window = idle_window
+    window.tabs.setCurrentWidget(window.events)
+    failed = Event("flusher_error", "otel", {"flusher": "flusher_otlp", "error": "refused"})
+    window.on_tick(Tick(events=[failed] * 3))
+    model, table = window.events.model, window.events.table
+    qtbot.waitUntil(lambda: model.shown_count == 3)
+    table.selectRow(1)
+    colour = Qt.ItemDataRole.ForegroundRole
+    assert model.index(1, 3).data(colour) == level_colour("error", dark=False)
+    light = QApplication.palette()
+    dark = QPalette(light)
+    dark.setColor(QPalette.ColorRole.Window, QColor("#202020"))
+    try:
+        QApplication.setPalette(dark)
+        qtbot.waitUntil(lambda: model.index(1, 3).data(colour) == level_colour("error", True))
+        assert table.selected_rows() == [1]
+    finally:
+        QApplication.setPalette(light)
