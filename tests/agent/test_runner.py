@@ -269,10 +269,9 @@ def edge_of_full(runner: RunningAggregator, queue: LogGroupQueue, logs: int) -> 
     consumer.join(10)
 
 
-def test_a_queue_at_its_edge_is_one_episode_until_it_stops(monkeypatch):
-    monkeypatch.setattr("agent.runner.RECOVERED_AFTER_S", 60)
-    queue = LogGroupQueue(1)
-    events = EventBus()
+def one_slot_runner() -> tuple[RunningAggregator, LogGroupQueue, EventBus]:
+    """A started runner of one-log groups in front of a one-slot queue."""
+    queue, events = LogGroupQueue(1), EventBus()
     runner = RunningAggregator(
         CountingAggregator(per_group=1),
         queue,
@@ -282,6 +281,12 @@ def test_a_queue_at_its_edge_is_one_episode_until_it_stops(monkeypatch):
         metrics=PipelineMetrics("p"),
     )
     runner.start()
+    return runner, queue, events
+
+
+def test_a_queue_at_its_edge_is_one_episode_until_it_stops(monkeypatch):
+    monkeypatch.setattr("agent.runner.RECOVERED_AFTER_S", 60)
+    runner, queue, events = one_slot_runner()
     edge_of_full(runner, queue, 31)
     assert len(events.history("queue_full")) == 1
     assert not events.history("queue_recovered") and runner.full_since
@@ -294,17 +299,7 @@ def test_a_queue_at_its_edge_is_one_episode_until_it_stops(monkeypatch):
 
 def test_an_episode_ends_once_the_queue_has_accepted_for_a_while(monkeypatch):
     monkeypatch.setattr("agent.runner.RECOVERED_AFTER_S", 0.05)
-    queue = LogGroupQueue(1)
-    events = EventBus()
-    runner = RunningAggregator(
-        CountingAggregator(per_group=1),
-        queue,
-        Context("p"),
-        name="agg",
-        events=events,
-        metrics=PipelineMetrics("p"),
-    )
-    runner.start()
+    runner, queue, events = one_slot_runner()
     edge_of_full(runner, queue, 3)  # the last add was taken; nothing is added after it
     wait_until(lambda: events.history("queue_recovered"))  # the timer ends the episode
     assert len(events.history("queue_full")) == 1 and not runner.full_since
