@@ -78,18 +78,22 @@ class RowTable(QTableView):
         self._show_later.setInterval(0)
         self._show_later.timeout.connect(self.show_visible)
         self.verticalScrollBar().valueChanged.connect(self.show_visible)
-        self.verticalScrollBar().rangeChanged.connect(self._show_later.start)
+        self.verticalScrollBar().rangeChanged.connect(self._show_soon)
 
     def setModel(self, model: QAbstractItemModel | None) -> None:
         old = self.model()
         if old is not None:
             for signal in (old.modelReset, old.layoutChanged, old.rowsInserted):
                 with contextlib.suppress(RuntimeError, TypeError):  # never connected
-                    signal.disconnect(self._show_later.start)
+                    signal.disconnect(self._show_soon)
         super().setModel(model)
         if model is not None:
             for signal in (model.modelReset, model.layoutChanged, model.rowsInserted):
-                signal.connect(self._show_later.start)
+                signal.connect(self._show_soon)
+        self._show_soon()
+
+    def _show_soon(self, *_: object) -> None:
+        # Not QTimer.start itself as the slot: a signal's int would pick start(msec).
         self._show_later.start()
 
     def visible_rows(self) -> range:
@@ -134,7 +138,7 @@ class RowTable(QTableView):
         # A tab's table comes into view: its rows may hold no cells. Its page has its size
         # already; the timer catches a layout that is still to come.
         self.show_visible()
-        self._show_later.start()
+        self._show_soon()
 
     def selected_rows(self) -> list[int]:
         model = self.selectionModel()

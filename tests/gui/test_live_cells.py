@@ -175,3 +175,11 @@ def test_event_colours_follow_a_theme_change_and_the_selection_stays(qtbot, idle
         assert table.selected_rows() == [1]
     finally:
         QApplication.setPalette(light)
+
+
+def test_a_taller_window_shows_the_rows_that_come_into_view(qtbot):
+    view = live_view(qtbot, 600)
+    before = view.table.visible_rows()
+    view.resize(900, 1000)
+    qtbot.waitUntil(lambda: len(view.table.visible_rows()) > len(before))
+    qtbot.waitUntil(lambda: rows_with_cells(view) == list(view.table.visible_rows()))
