@@ -162,8 +162,16 @@ class AckCounter:
                 batch, start, stop = part
                 if isinstance(batch, LogBatch):
                     _count(counts, (batch.origin,), stop - start)
-        if not counts:
-            return
+        if counts:
+            self._settle(counts)
+
+    def release(self, origin: object, count: int = 1) -> None:
+        """Take back `count` expected logs that will never come (a hold on the origin:
+        `expect(origin, 1)` before its logs arrive in several steps, released after)."""
+        if ledger_of(origin) is not None:
+            self._settle({id(origin): [origin, count]})
+
+    def _settle(self, counts: dict[int, list[Any]]) -> None:
         done: list[object] = []
         with self._lock:
             for key, (origin, count) in counts.items():

@@ -201,6 +201,28 @@ def test_a_batch_split_over_groups_is_done_when_its_last_slice_is() -> None:
     assert ledger.committed == 30 and len(counter) == 0
 
 
+def test_a_hold_keeps_an_origin_open_across_steps_until_released() -> None:
+    counter = AckCounter()
+    ledger = Ledger((1, 2), "/a.log", 0)
+    origin = origin_of(ledger, 0, 40)
+    counter.expect(origin, 1)  # the hold: its logs come in two steps
+    first = LogBatch([b"a", b"b"], 1, origin=origin)
+    counter.expect(origin, 2)
+    counter.group_done(group_of((first, 0, 2)))
+    assert ledger.committed == 0  # the second step has not even been expected yet
+    second = LogBatch([b"c"], 1, origin=origin)
+    counter.expect(origin, 1)
+    counter.expect(origin, 0)  # a step whose logs a processor dropped: still held
+    counter.release(origin)
+    assert ledger.committed == 0  # released, but "c" is not delivered
+    counter.group_done(group_of((second, 0, 1)))
+    assert ledger.committed == 40 and len(counter) == 0
+    held = origin_of(ledger, 40, 50)
+    counter.expect(held, 1)
+    counter.release(held)  # every step's logs dropped: done at the release
+    assert ledger.committed == 50
+
+
 def test_logs_count_one_each_and_materialised_groups_still_count() -> None:
     counter = AckCounter()
     ledger = Ledger((1, 2), "/a.log", 0)

@@ -99,3 +99,46 @@ flushers: [{{Type: flusher_file, FilePath: "{out}"}}]
     delivered = sum(len(orjson.loads(line)["logs"]) for line in out.read_bytes().splitlines())
     assert delivered == 2000
     assert pipeline.metrics.files[str(log)].committed == log.stat().st_size
+
+
+def test_a_large_chunk_is_processed_a_step_at_a_time_and_committed_only_at_its_end(tmp_path):
+    """Its first step's logs are delivered before the next step is processed; the
+    file's offset must still wait for the whole chunk (the hold)."""
+    from agent.pipeline import PROCESS_STEP
+
+    (tmp_path / "in").mkdir()
+    log = tmp_path / "in" / "app.log"
+    lines = 3 * PROCESS_STEP + 10
+    log.write_bytes(b"".join(b"line %d\n" % i for i in range(lines)))
+    out = tmp_path / "out.jsonl"
+    text = f"""
+global: {{AggregatIntervalMs: 100}}
+inputs: [{{Type: input_file, FilePaths: ["{log}"]}}]
+processors: [{{Type: processor_add_fields, Fields: {{step: "yes"}}}}]
+aggregators: [{{Type: aggregator_default}}]
+flushers: [{{Type: flusher_file, FilePath: "{out}"}}]
+"""
+    pipeline = Pipeline(parse_config(text, "steps.yml"), load_registry(), once=True)
+    _, processor = pipeline.processors[0]
+    committed_between_steps: list[int] = []
+    process_logs = processor.process_logs
+
+    def one_step(logs):  # type: ignore[no-untyped-def]
+        done = pipeline.metrics.logs  # logs of earlier steps, handed to the aggregator
+        if done:
+            wait_until(lambda: pipeline.metrics.delivered_logs >= done)
+            committed_between_steps.append(pipeline.metrics.files[str(log)].committed)
+        return process_logs(logs)
+
+    processor.process_logs = one_step
+    assert pipeline.run_once()
+    assert len(committed_between_steps) == 3  # four steps: three after delivered ones
+    assert committed_between_steps == [0, 0, 0]
+    delivered = [
+        entry["contents"]
+        for row in out.read_bytes().splitlines()
+        for entry in orjson.loads(row)["logs"]
+    ]
+    assert [d["content"] for d in delivered] == [f"line {i}" for i in range(lines)]
+    assert all(d["step"] == "yes" for d in delivered)
+    assert pipeline.metrics.files[str(log)].committed == log.stat().st_size
