@@ -98,15 +98,16 @@ class RunningAggregator:
         # deadline is recomputed from the last flush, so a new interval applies at once.
         last_flush = time.monotonic()
         while not self._stop_timer.is_set():
-            due = last_flush + self.interval_ms / 1000
+            flush_due = last_flush + self.interval_ms / 1000
             now = time.monotonic()
+            wake = flush_due
             accepting = self._accepting_since
             if accepting:  # a queue-full episode may end before the next flush is due
                 self._end_episode_if_over()
-                left = RECOVERED_AFTER_S - (time.time() - accepting)
                 if self._accepting_since:
-                    due = min(due, now + max(left, 0.01))
-            if now >= last_flush + self.interval_ms / 1000:
+                    left = RECOVERED_AFTER_S - (time.time() - accepting)
+                    wake = min(wake, now + max(left, 0.01))
+            if now >= flush_due:
                 foreground.pause_point()
                 try:
                     self.flush()
@@ -118,7 +119,7 @@ class RunningAggregator:
                         )
                 last_flush = time.monotonic()
                 continue
-            self._timer_wake.wait(due - now)
+            self._timer_wake.wait(wake - now)
             self._timer_wake.clear()
 
     # -- adding ----------------------------------------------------------------------

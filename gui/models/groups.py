@@ -45,24 +45,14 @@ class GroupRingModel(RingTableModel[GroupSummary]):
 
     def row_cells(self, g: GroupSummary) -> list[dict[int, Any]]:
         # Per shown row in every tick: each text once, for the cell and its tooltip.
-        texts = (
-            clock(g.time),
-            g.pipeline,
-            g.source,
-            g.topic,
-            f"{g.count:,}",
-            human_bytes(g.bytes),
-            g.tags_text(),
-            g.pack_id,
-        )
-        cells: list[dict[int, Any]] = [{_DISPLAY: t, _TOOLTIP: t} for t in texts]
+        cells: list[dict[int, Any]] = [{_DISPLAY: t, _TOOLTIP: t} for t in _texts(g)]
         for column in _NUMERIC:
             cells[column][_ALIGNMENT] = _RIGHT
         return cells
 
     def cell(self, g: GroupSummary, column: int, role: int) -> Any:
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return _text(g, column)
+            return _texts(g)[column]
         if role == Qt.ItemDataRole.TextAlignmentRole and column in _NUMERIC:
             return _RIGHT
         return None
@@ -90,21 +80,15 @@ class GroupRingModel(RingTableModel[GroupSummary]):
         g.sample = None
 
 
-def _text(g: GroupSummary, column: int) -> str:
-    match column:
-        case 0:
-            return clock(g.time)
-        case 1:
-            return g.pipeline
-        case 2:
-            return g.source
-        case 3:
-            return g.topic
-        case 4:
-            return f"{g.count:,}"
-        case 5:
-            return human_bytes(g.bytes)
-        case 6:
-            return g.tags_text()
-        case _:
-            return g.pack_id
+def _texts(g: GroupSummary) -> tuple[str, ...]:
+    """What each column shows, in `columns` order."""
+    return (
+        clock(g.time),
+        g.pipeline,
+        g.source,
+        g.topic,
+        f"{g.count:,}",
+        human_bytes(g.bytes),
+        g.tags_text(),
+        g.pack_id,
+    )

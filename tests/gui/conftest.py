@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from gui.app import settings
 from gui.bridge import AgentBridge
 from gui.configstore import Draft
 from gui.windows.main_window import MainWindow
+from tests.gui.fifo import FifoReader, write_lines
 
 HERE = Path(__file__).resolve().parent
 # Qt's offscreen platform has no window manager: it warns whenever a top-level widget
@@ -69,37 +69,6 @@ def blocked_pipeline(tmp_path: Path, fifo: Path, lines: int = 400) -> PipelineCo
         extra_global=", DefaultLogGroupQueueSize: 1",
         MaxLogCount=10,
     )
-
-
-def write_lines(path: Path, count: int, start: int = 0, text: str = "line") -> None:
-    with open(path, "a", encoding="utf-8") as f:
-        f.writelines(f"{text} {i}\n" for i in range(start, start + count))
-
-
-class FifoReader:
-    """Reads a FIFO until closed, so a flusher_file writing into it is unblocked."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.data = bytearray()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        def read() -> None:
-            with open(self.path, "rb") as f:
-                while chunk := f.read(65536):
-                    self.data.extend(chunk)
-
-        self._thread = threading.Thread(target=read, name="test-fifo-reader", daemon=True)
-        self._thread.start()
-
-    @property
-    def started(self) -> bool:
-        return self._thread is not None
-
-    def join(self) -> None:
-        if self._thread is not None:
-            self._thread.join(30)
 
 
 @pytest.fixture

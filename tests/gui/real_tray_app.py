@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QAction, QColor, QGuiApplication
 from PySide6.QtWidgets import QApplication, QLabel, QSystemTrayIcon, QWidget
 
+from tests.gui.fifo import FifoReader, write_lines
 from tests.gui.xlib import XDisplay
 
 LINES = 400  # written before start: 40 groups of 10 fill the queue of one
@@ -61,27 +61,6 @@ def wait(what: str, condition: Callable[[], bool], timeout: float = TIMEOUT) -> 
             raise Failed(f"timed out after {timeout:.0f}s waiting for {what}")
         app.processEvents()  # type: ignore[union-attr]
         time.sleep(0.01)
-
-
-def write_lines(path: Path, count: int, start: int = 0) -> None:
-    with open(path, "a", encoding="utf-8") as f:
-        f.writelines(f"line {i}\n" for i in range(start, start + count))
-
-
-class FifoReader:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.data = bytearray()
-        self.thread = threading.Thread(target=self._read, name="fifo-reader", daemon=True)
-
-    def _read(self) -> None:
-        with open(self.path, "rb") as f:
-            while chunk := f.read(65536):
-                self.data.extend(chunk)
-
-    def logs(self) -> int:
-        groups = [json.loads(line) for line in bytes(self.data).splitlines() if line.strip()]
-        return sum(len(g.get("logs", ())) for g in groups)
 
 
 class BalloonWatch(QObject):
@@ -175,8 +154,7 @@ class Driver:
     def _abort(self) -> None:
         app = QApplication.instance()
         window = self._window()
-        if self.reader.thread.ident is None:
-            self.reader.thread.start()
+        self.reader.start()
         if window is not None and not window.quitting:
             window.quit()
         else:
@@ -278,7 +256,7 @@ class Driver:
         self.step("closed_again", hidden_after_second_close=not window.isVisible())
 
         # Reading the FIFO unblocks the flusher: the queue recovers, the icon is calm.
-        self.reader.thread.start()
+        self.reader.start()
         wait("the normal icon", lambda: tray.icon.icon().cacheKey() == normal_key)
         wait("the badge to leave the screen", lambda: amber_pixels(geometry) == 0)
         total = LINES + EXTRA
@@ -351,8 +329,8 @@ def main() -> int:
     result["balloons"] = driver.balloons.titles
     if driver.metrics is not None:
         result["delivered_after_quit"] = driver.metrics.delivered_logs
-    if driver.reader.thread.ident is not None:
-        driver.reader.thread.join(30)
+    if driver.reader.started:
+        driver.reader.join()
         result["logs_in_fifo"] = driver.reader.logs()
     result["expected_logs"] = LINES + EXTRA
     driver.x.close()
