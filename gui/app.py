@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import signal
@@ -16,6 +15,7 @@ from agent.config import config_dir
 from agent.params import ConfigError
 from gui.autostart import for_this_platform
 from gui.bridge import AgentBridge
+from gui.collector import GuiThreadCollector
 from gui.configstore import load_drafts, to_config
 from gui.icons import app_icon
 from gui.tray import Tray
@@ -37,12 +37,6 @@ def has_display() -> bool:
 # the GUI thread re-enters Python for every cell it paints. Asking for the GIL back
 # after 1 ms instead of 5 keeps painting quick under full ingest (benchmarks/gui_latency).
 GUI_SWITCH_INTERVAL = 0.001
-# The window holds tens of thousands of GC-tracked objects (Qt wrappers, the live
-# table's summaries) and makes a few per group; at CPython's default of 700
-# allocations a young collection ran every few ms and full ones every few seconds,
-# traversing all of it under the GIL. At 10,000 the window's full-speed backfill ran
-# ~10 % faster (benchmarks/gui_latency; headless showed no difference).
-GUI_GC_THRESHOLD = 10_000
 
 
 def create_app() -> QApplication:
@@ -50,7 +44,6 @@ def create_app() -> QApplication:
     if isinstance(existing, QApplication):
         return existing
     sys.setswitchinterval(GUI_SWITCH_INTERVAL)
-    gc.set_threshold(GUI_GC_THRESHOLD, *gc.get_threshold()[1:])
     # Fractional scale factors (150 %) as they are, not rounded to 2x.
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
         Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
@@ -60,6 +53,7 @@ def create_app() -> QApplication:
     app.setOrganizationName("tailbox")
     app.setDesktopFileName("tailbox")
     app.setWindowIcon(app_icon())
+    GuiThreadCollector(app).start()  # cycles holding Qt objects die in this thread
     return app
 
 
