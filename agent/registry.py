@@ -74,7 +74,8 @@ class PluginInfo:
 
 
 def _read_sections(path: Path) -> dict[str, list[str]]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: quicker to start
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
     body = data.get("plugins", data) if isinstance(data, dict) else None
     if not isinstance(body, dict):
         raise PluginDefinitionError(f"{path}: expected a 'plugins:' mapping of sections")
