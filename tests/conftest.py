@@ -1,8 +1,10 @@
-"""Shared test set-up: Qt renders offscreen (there is no display on CI), and every test
-gets its own config and state dirs (checkpoints!), which subprocesses inherit."""
+"""Shared test set-up: Qt renders offscreen (there is no display on CI), Qt tests run
+in the application as `tailbox` makes it, and every test gets its own config and state
+dirs (checkpoints!), which subprocesses inherit."""
 
 import os
 import sys
+from collections.abc import Iterator
 
 import pytest
 
@@ -18,8 +20,17 @@ def _private_dirs(
     monkeypatch.setenv("TAILBOX_CONFIG_DIR", str(base / "config"))
 
 
+@pytest.fixture(scope="session")
+def qapp():  # type: ignore[no-untyped-def]
+    """The application as `tailbox` makes it, for every test that uses Qt (pytest-qt's
+    own would lack the GUI-thread garbage collector, the switch interval, the names)."""
+    from gui.app import create_app
+
+    return create_app()
+
+
 @pytest.fixture(autouse=True)
-def _collect_in_the_main_thread() -> object:
+def _collect_in_the_main_thread() -> Iterator[None]:
     """Once a Qt app runs, Python collects cycles only in the GUI thread, on a timer
     (gui.collector): tests that spin no event loop collect here, between tests."""
     yield

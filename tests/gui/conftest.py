@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from agent.config import PipelineConfig, parse_config
-from gui.app import create_app, settings
+from gui.app import settings
 from gui.bridge import AgentBridge
 from gui.configstore import Draft
 from gui.windows.main_window import MainWindow
@@ -25,13 +25,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if Path(str(item.path)).is_relative_to(HERE):
             item.add_marker(pytest.mark.qt_log_ignore(OFFSCREEN_NOISE))
-
-
-@pytest.fixture(scope="session")
-def qapp():  # type: ignore[no-untyped-def]
-    """The application as `tailbox` makes it (pytest-qt's own would lack the GUI-thread
-    garbage collector, the switch interval, the names)."""
-    return create_app()
 
 
 @pytest.fixture(autouse=True)
