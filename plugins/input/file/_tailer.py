@@ -48,6 +48,14 @@ READ_BUDGET = 4 * 1024 * 1024  # per file per round, so one busy file cannot sta
 # (each round and each batch costs Python work; at 10 MB/s in 20 ms bursts, 5x fewer).
 # A file that was quiet for this long is read as soon as its event arrives.
 READ_GAP = 0.1
+# Watching costs Python work per file event (watchdog's threads, then a read round per
+# file). Many small writes over many files — 1,000 files at 1 MB/s is ~8,000 events a
+# second — cost most of a core that way. Past STORM_EVENTS a second (measured between
+# stat passes) the tailer stops watching for STORM_HOLD seconds and reads every file on
+# the stat pass instead, once a second, as Filebeat and Vector always do; then watches
+# again, so a quiet tree is back to reading on each event.
+STORM_EVENTS = 2000
+STORM_HOLD = 10.0
 _EVENTS: list[type[FileSystemEvent]] = [
     FileCreatedEvent,
     DirCreatedEvent,
@@ -103,6 +111,9 @@ class Tailer:
         self._lock = threading.Lock()  # guards _dirty and _rescan, written by the observer thread
         self._dirty: set[str] = set()
         self._rescan = False
+        self._events = 0  # file events since the last stat pass (guarded by _lock)
+        self._events_since = time.monotonic()
+        self._storm_until = 0.0  # while watching is off for an event storm
         self._wake = threading.Event()
         self._observer: BaseObserver | None = None
         self._hints = _Hints(self)
@@ -158,6 +169,7 @@ class Tailer:
                 stat_due = now >= next_stat
                 if stat_due:
                     next_stat = now + STAT_INTERVAL
+                    self._weather(now)
                 # Files whose path now leads elsewhere are read to their end at once.
                 todo = self._check_paths(list(self._paths) if stat_due else dirty)
                 if todo or rescan:
@@ -204,12 +216,40 @@ class Tailer:
             event.is_directory or self._s.spec.matches(dest or src)
         )
         with self._lock:
+            self._events += 1
             if not event.is_directory:
                 self._dirty.add(src)
                 if dest:
                     self._dirty.add(dest)
             self._rescan = self._rescan or new_path
         self._wake.set()
+
+    def _weather(self, now: float) -> None:
+        """At a stat pass: stop watching through an event storm, watch again after it."""
+        with self._lock:
+            events, self._events = self._events, 0
+        elapsed, self._events_since = now - self._events_since, now
+        if self._storm_until:
+            if now >= self._storm_until:
+                self._storm_until = 0.0
+                self._start_observer()  # a failure falls back to polling for good
+            return
+        if self._observer is None or elapsed <= 0 or events / elapsed <= STORM_EVENTS:
+            return
+        self._stop_observer()
+        self._storm_until = now + STORM_HOLD
+        self._context.logger.info(
+            "input_file: %.0f file events a second; reading the files every %g s instead "
+            "of on each event for the next %g s",
+            events / elapsed,
+            STAT_INTERVAL,
+            STORM_HOLD,
+        )
+
+    @property
+    def watching(self) -> bool:
+        """Whether file events drive the reads (False: polling, for a storm or for good)."""
+        return self._observer is not None
 
     def _start_observer(self) -> None:
         observer = Observer()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import threading
 import time
@@ -522,6 +523,43 @@ def test_without_file_events_it_polls_and_warns(
     [warning] = h.warnings()
     assert "polling" in warning
     assert "inotify instance limit reached" in warning
+
+
+def _watch_thread() -> bool:
+    return any(t.name == "tailbox-input-file-watch" for t in threading.enumerate())
+
+
+def test_an_event_storm_turns_watching_off_for_a_while_and_loses_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(tailer_module, "STORM_EVENTS", 100)
+    monkeypatch.setattr(tailer_module, "STORM_HOLD", 2.0)
+    files = [tmp_path / f"app-{i:02d}.log" for i in range(20)]
+    for f in files:
+        f.write_bytes(b"")
+    h = Harness({"FilePaths": [str(tmp_path / "*.log")]})
+    written: list[bytes] = []
+
+    def write_round() -> None:
+        for f in files:
+            line = b"%s line %d" % (f.name.encode(), len(written))
+            append(f, line + b"\n")
+            written.append(line)
+
+    with caplog.at_level(logging.INFO, logger="tailbox"), h.tailing() as rec:
+        assert wait_until(lambda: len(h.metrics.files) == len(files))
+        assert _watch_thread()
+        # Many small writes over many files: the stat pass finds them too many.
+        assert wait_until(lambda: write_round() or not _watch_thread())
+        assert "file events a second" in caplog.text
+        write_round()  # read by the stat pass, with no event to say so
+        assert sorted(rec.wait_lines(written)) == sorted(written)
+        # After STORM_HOLD a quiet tree is watched again, and its writes are read.
+        assert wait_until(_watch_thread)
+        append(files[0], b"after the storm\n")
+        written.append(b"after the storm")
+        assert sorted(rec.wait_lines(written)) == sorted(written)
+    assert sorted(rec.lines()) == sorted(written)  # each line once
 
 
 # -- files that cannot be read -------------------------------------------------------------
