@@ -48,24 +48,13 @@ class GuiThreadCollector(QObject):
         self._timer.setObjectName("tailbox-gc")
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.check)
-        self._was_enabled = gc.isenabled()
 
     def start(self) -> None:
+        """For the life of the application: nothing stops it."""
         global _active
-        self._was_enabled = gc.isenabled()
         gc.disable()
         self._timer.start()
         _active = self
-
-    def stop(self) -> None:
-        """Collect what is due, and give collection back to CPython."""
-        global _active
-        self._timer.stop()
-        self.check()
-        if self._was_enabled:
-            gc.enable()
-        if _active is self:
-            _active = None
 
     def check(self) -> None:
         """Collect the oldest generation whose count passed its threshold (and younger)."""

@@ -246,11 +246,6 @@ class Tailer:
             STORM_HOLD,
         )
 
-    @property
-    def watching(self) -> bool:
-        """Whether file events drive the reads (False: polling, for a storm or for good)."""
-        return self._observer is not None
-
     def _start_observer(self) -> None:
         observer = Observer()
         observer.name = "tailbox-input-file-watch"

@@ -554,7 +554,7 @@ def test_an_event_storm_turns_watching_off_for_a_while_and_loses_nothing(
         assert "file events a second" in caplog.text
         write_round()  # read by the stat pass, with no event to say so
         assert sorted(rec.wait_lines(written)) == sorted(written)
-        # After STORM_HOLD a quiet tree is watched again, and its writes are read.
+        # After STORM_HOLD a quiet tree is watched again, and its writes still arrive.
         assert wait_until(_watch_thread)
         append(files[0], b"after the storm\n")
         written.append(b"after the storm")
