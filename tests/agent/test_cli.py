@@ -7,8 +7,9 @@ import sys
 import time
 from pathlib import Path
 
-import orjson
 import pytest
+
+from tests.output import delivered_logs
 
 LOGHUB = Path(__file__).parent.parent / "data" / "loghub"
 SAMPLES = sorted(p.name for p in LOGHUB.glob("*_2k.log"))
@@ -18,10 +19,6 @@ def tailbox(*args, **kw):
     return subprocess.run(
         [sys.executable, "-m", "agent.cli", *args], capture_output=True, text=True, **kw
     )
-
-
-def logs_of(path):
-    return [log for line in path.read_bytes().splitlines() for log in orjson.loads(line)["logs"]]
 
 
 def wait_until(condition, timeout=30.0):
@@ -47,7 +44,7 @@ def test_once_writes_every_line_of_a_real_log_exactly(tmp_path, sample):
     )
     run = tailbox("run", "--once", "-c", str(config))
     assert run.returncode == 0, run.stderr
-    contents = [log["contents"]["content"] for log in logs_of(out)]
+    contents = [log["contents"]["content"] for log in delivered_logs(out)]
     expected = [line.rstrip("\r") for line in source.decode("utf-8").split("\n")]
     if expected[-1] == "":
         expected.pop()  # the file ended with a newline
@@ -74,14 +71,15 @@ def test_sigterm_stops_cleanly_with_a_final_flush(tmp_path):
         text=True,
     )
     try:
-        wait_until(lambda: out.exists() and len(logs_of(out)) == 990)
+        wait_until(lambda: out.exists() and len(delivered_logs(out)) == 990)
         proc.send_signal(signal.SIGTERM)
         _, stderr = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
+            proc.communicate()
     assert proc.returncode == 0, stderr
-    assert [log["contents"]["content"] for log in logs_of(out)] == [
+    assert [log["contents"]["content"] for log in delivered_logs(out)] == [
         f"line {i}" for i in range(1005)
     ]
     assert "final flush" in stderr

@@ -34,6 +34,7 @@ from agent.registry import Registry
 from plugins.input.wineventlog import WinEventLogInput
 from plugins.input.wineventlog._events import level_name, parse_event, parse_system_time
 from plugins.input.wineventlog._ledger import EventOrigin, Ledger, section_of
+from tests.output import delivered_logs
 from tests.plugins.input.running import running, wait_until
 from tests.plugins.input.wevtapi_fake import NS, Channel, FakeEventLog, event_xml
 
@@ -860,9 +861,7 @@ global:
     registry = Registry("windows")
 
     def delivered() -> list[dict[str, Any]]:
-        if not out.exists():
-            return []
-        return [log for line in out.read_bytes().splitlines() for log in orjson.loads(line)["logs"]]
+        return delivered_logs(out)
 
     fake.write("Application", "one")
     fake.write("System", "two")

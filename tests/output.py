@@ -1,0 +1,22 @@
+"""Reading flusher_file's JSON Lines output while the agent may still be writing it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+__all__ = ["delivered_logs"]
+
+
+def delivered_logs(path: Path) -> list[dict[str, Any]]:
+    """The logs of every complete line of `path` (none if it does not exist yet).
+
+    A group is written in several pieces, so a look during a flush can find the last
+    line cut short: it is left for the next look, not parsed.
+    """
+    if not path.exists():
+        return []
+    *complete, _ = path.read_bytes().split(b"\n")
+    return [log for line in complete for log in orjson.loads(line)["logs"]]
