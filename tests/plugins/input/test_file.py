@@ -562,6 +562,42 @@ def test_an_event_storm_turns_watching_off_for_a_while_and_loses_nothing(
     assert sorted(rec.lines()) == sorted(written)  # each line once
 
 
+def test_rotation_and_truncation_during_a_storm_lose_and_repeat_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tailer_module, "STORM_EVENTS", 100)
+    monkeypatch.setattr(tailer_module, "STORM_HOLD", 600.0)  # no watching again in this test
+    files = [tmp_path / f"app-{i:02d}.log" for i in range(20)]
+    for f in files:
+        f.write_bytes(b"")
+    h = Harness({"FilePaths": [str(tmp_path / "app-*.log*")]})
+    written: list[bytes] = []
+
+    def write_round() -> None:
+        for f in files:
+            line = b"%s line %d" % (f.name.encode(), len(written))
+            append(f, line + b"\n")
+            written.append(line)
+
+    with h.tailing() as rec:
+        assert wait_until(lambda: len(h.metrics.files) == len(files))
+        assert wait_until(lambda: write_round() or not _watch_thread())
+        assert sorted(rec.wait_lines(written)) == sorted(written)
+        # Only the stat pass looks now. rename + create, the writer keeping its handle:
+        rotated, truncated = files[0], files[1]
+        with rotated.open("ab") as writer:
+            rotated.rename(tmp_path / "app-00.log.1")
+            rotated.write_bytes(b"new file\n")
+            writer.write(b"old file's tail\n")
+        # and a truncation (`> file`) followed by new content:
+        truncated.write_bytes(b"after truncation\n")
+        written += [b"new file", b"old file's tail", b"after truncation"]
+        assert sorted(rec.wait_lines(written)) == sorted(written)
+        assert h.metrics.files[str(truncated)].truncations == 1
+        assert not _watch_thread()
+    assert sorted(rec.lines()) == sorted(written)
+
+
 # -- files that cannot be read -------------------------------------------------------------
 
 
