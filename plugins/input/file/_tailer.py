@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import stat
 import threading
@@ -56,6 +57,12 @@ READ_GAP = 0.1
 # again, so a quiet tree is back to reading on each event.
 STORM_EVENTS = 2000
 STORM_HOLD = 10.0
+# When a burst outruns the kernel's inotify queue, watchdog warns that "filesystem events
+# were lost". Events are only hints here — the stat pass and the periodic glob find what
+# they missed, and a storm turns watching off — so that warning would tell users that
+# something was lost when nothing is. watchdog's errors still show.
+for _name in ("watchdog.observers.inotify_c", "watchdog.observers.inotify"):
+    logging.getLogger(_name).setLevel(logging.ERROR)
 _EVENTS: list[type[FileSystemEvent]] = [
     FileCreatedEvent,
     DirCreatedEvent,
