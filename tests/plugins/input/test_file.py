@@ -529,34 +529,45 @@ def _watch_thread() -> bool:
     return any(t.name == "tailbox-input-file-watch" for t in threading.enumerate())
 
 
+class Storm:
+    """20 empty files, a storm threshold of 100 events a second, and rounds of one line
+    per file (each line remembered in `written`)."""
+
+    def __init__(self, root: Path, monkeypatch: pytest.MonkeyPatch, hold: float) -> None:
+        monkeypatch.setattr(tailer_module, "STORM_EVENTS", 100)
+        monkeypatch.setattr(tailer_module, "STORM_HOLD", hold)
+        self.files = [root / f"app-{i:02d}.log" for i in range(20)]
+        for f in self.files:
+            f.write_bytes(b"")
+        self.harness = Harness({"FilePaths": [str(root / "app-*.log*")]})
+        self.written: list[bytes] = []
+
+    def write_round(self) -> None:
+        for f in self.files:
+            line = b"%s line %d" % (f.name.encode(), len(self.written))
+            append(f, line + b"\n")
+            self.written.append(line)
+
+    def start(self) -> None:
+        """Once the files are found: write rounds until watching is off."""
+        assert wait_until(lambda: len(self.harness.metrics.files) == len(self.files))
+        assert _watch_thread()
+        assert wait_until(lambda: self.write_round() or not _watch_thread())
+
+
 def test_an_event_storm_turns_watching_off_for_a_while_and_loses_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(tailer_module, "STORM_EVENTS", 100)
-    monkeypatch.setattr(tailer_module, "STORM_HOLD", 2.0)
-    files = [tmp_path / f"app-{i:02d}.log" for i in range(20)]
-    for f in files:
-        f.write_bytes(b"")
-    h = Harness({"FilePaths": [str(tmp_path / "*.log")]})
-    written: list[bytes] = []
-
-    def write_round() -> None:
-        for f in files:
-            line = b"%s line %d" % (f.name.encode(), len(written))
-            append(f, line + b"\n")
-            written.append(line)
-
-    with caplog.at_level(logging.INFO, logger="tailbox"), h.tailing() as rec:
-        assert wait_until(lambda: len(h.metrics.files) == len(files))
-        assert _watch_thread()
-        # Many small writes over many files: the stat pass finds them too many.
-        assert wait_until(lambda: write_round() or not _watch_thread())
+    storm = Storm(tmp_path, monkeypatch, hold=2.0)
+    written = storm.written
+    with caplog.at_level(logging.INFO, logger="tailbox"), storm.harness.tailing() as rec:
+        storm.start()  # many small writes over many files: the stat pass finds them too many
         assert "file events a second" in caplog.text
-        write_round()  # read by the stat pass, with no event to say so
+        storm.write_round()  # read by the stat pass, with no event to say so
         assert sorted(rec.wait_lines(written)) == sorted(written)
         # After STORM_HOLD a quiet tree is watched again, and its writes still arrive.
         assert wait_until(_watch_thread)
-        append(files[0], b"after the storm\n")
+        append(storm.files[0], b"after the storm\n")
         written.append(b"after the storm")
         assert sorted(rec.wait_lines(written)) == sorted(written)
     assert sorted(rec.lines()) == sorted(written)  # each line once
@@ -565,26 +576,13 @@ def test_an_event_storm_turns_watching_off_for_a_while_and_loses_nothing(
 def test_rotation_and_truncation_during_a_storm_lose_and_repeat_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(tailer_module, "STORM_EVENTS", 100)
-    monkeypatch.setattr(tailer_module, "STORM_HOLD", 600.0)  # no watching again in this test
-    files = [tmp_path / f"app-{i:02d}.log" for i in range(20)]
-    for f in files:
-        f.write_bytes(b"")
-    h = Harness({"FilePaths": [str(tmp_path / "app-*.log*")]})
-    written: list[bytes] = []
-
-    def write_round() -> None:
-        for f in files:
-            line = b"%s line %d" % (f.name.encode(), len(written))
-            append(f, line + b"\n")
-            written.append(line)
-
-    with h.tailing() as rec:
-        assert wait_until(lambda: len(h.metrics.files) == len(files))
-        assert wait_until(lambda: write_round() or not _watch_thread())
+    storm = Storm(tmp_path, monkeypatch, hold=600.0)  # no watching again in this test
+    written = storm.written
+    with storm.harness.tailing() as rec:
+        storm.start()
         assert sorted(rec.wait_lines(written)) == sorted(written)
         # Only the stat pass looks now. rename + create, the writer keeping its handle:
-        rotated, truncated = files[0], files[1]
+        rotated, truncated = storm.files[0], storm.files[1]
         with rotated.open("ab") as writer:
             rotated.rename(tmp_path / "app-00.log.1")
             rotated.write_bytes(b"new file\n")
@@ -593,7 +591,7 @@ def test_rotation_and_truncation_during_a_storm_lose_and_repeat_nothing(
         truncated.write_bytes(b"after truncation\n")
         written += [b"new file", b"old file's tail", b"after truncation"]
         assert sorted(rec.wait_lines(written)) == sorted(written)
-        assert h.metrics.files[str(truncated)].truncations == 1
+        assert storm.harness.metrics.files[str(truncated)].truncations == 1
         assert not _watch_thread()
     assert sorted(rec.lines()) == sorted(written)
 
