@@ -25,7 +25,7 @@ import platformdirs
 import yaml
 
 from agent.params import ConfigError, ConfigProblem, Param, validate_params
-from agent.registry import Registry, load_registry
+from agent.registry import SAFE_LOADER, Registry, load_registry
 from agent.runner import DEFAULT_INTERVAL_MS
 
 __all__ = [
@@ -150,12 +150,7 @@ class _Mapping(dict[str, Any]):
     key_lines: dict[str, int]
 
 
-# libyaml's loader when PyYAML has it (its wheels do): the pure-Python one cost ~10 ms
-# of every start for a pipeline and plugins.yml.
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _LineLoader(_SafeLoader):  # type: ignore[misc, valid-type]
+class _LineLoader(SAFE_LOADER):  # type: ignore[misc, valid-type]
     pass
 
 

@@ -50,6 +50,9 @@ class GroupRingModel(RingTableModel[GroupSummary]):
             cells[column][_ALIGNMENT] = _RIGHT
         return cells
 
+    def texts(self, row: int) -> list[str]:
+        return list(_texts(self.at(row)))
+
     def cell(self, g: GroupSummary, column: int, role: int) -> Any:
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return _texts(g)[column]

@@ -45,7 +45,7 @@ def rows_as_tsv(view: QTableView, rows: list[int]) -> str:
     lines = ["\t".join(str(model.headerData(c, Qt.Orientation.Horizontal)) for c in columns)]
     ring, source_rows = _ring_rows(model, rows)
     if ring is not None:  # off-screen rows hold no cells yet: ask the ring itself
-        cells = [[ring.text(row, c) for c in columns] for row in source_rows]
+        cells = [ring.texts(row) for row in source_rows]
     else:
         cells = [[model.index(row, c).data() for c in columns] for row in rows]
     for values in cells:

@@ -102,7 +102,7 @@ def test_cells_show_the_summary_once_its_row_is_shown():
     model = GroupRingModel(capacity=4)
     model.append([summary(1234)])
     assert model.index(0, 1).data() is None  # a row holds no cells until a view shows it
-    assert model.text(0, 1) == "q"  # what the ring answers for rows not shown (copying)
+    assert model.texts(0)[1] == "q"  # what the ring answers for rows not shown (copying)
     model.show_rows([0])
     row = [model.index(0, c).data() for c in range(model.columnCount())]
     assert row[1:] == ["q", "/logs/1.log", "", "1,234", "12.1 KiB", "host=h", "AB-4d2"]
@@ -120,7 +120,7 @@ def test_only_the_rows_last_shown_hold_cells_while_rows_come_and_go():
         model.show_rows(bottom)
         shown = [r for r in range(model.rowCount()) if model.index(r, 7).data() is not None]
         assert shown == list(bottom)
-        assert [model.index(r, 7).data() for r in shown] == [model.text(r, 7) for r in bottom]
+        assert [model.index(r, 7).data() for r in shown] == [model.texts(r)[7] for r in bottom]
         assert model.shown_count == 10
     assert len(spy.removed) == 28  # one remove range per tick once full
     model.show_rows(range(3))  # scrolled to the top
@@ -135,7 +135,7 @@ def test_rows_keep_their_cells_when_older_rows_leave_above_them():
     model.show_rows(range(6, 10))
     model.append([summary(i) for i in range(10, 13)])  # rows 0-2 leave; 6-9 become 3-6
     assert [model.index(r, 7).data() for r in range(3, 7)] == [
-        model.text(r, 7) for r in range(3, 7)
+        model.texts(r)[7] for r in range(3, 7)
     ]
     model.show_rows(range(7, 10))  # the new rows come into view; rows 3-6 give theirs up
     assert [r for r in range(10) if model.index(r, 7).data() is not None] == [7, 8, 9]
