@@ -38,8 +38,15 @@ def _err(text: str) -> None:
     print(f"tailbox: {text}", file=sys.stderr, flush=True)
 
 
-def _print_event(event: Event) -> None:
+# Reading paused because the flusher is slower: how a `--once` backfill is paced, so a
+# quiet backfill keeps it to itself (a running agent falling behind still says so).
+_BACKPRESSURE_EVENTS = {"queue_full", "queue_recovered"}
+
+
+def _print_event(event: Event, backpressure: bool = True) -> None:
     if event.kind not in _SHOWN_EVENTS:
+        return
+    if not backpressure and event.kind in _BACKPRESSURE_EVENTS:
         return
     d = event.data
     if event.kind == "queue_full":
@@ -98,7 +105,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             _err(str(problem))
         return EXIT_CONFIG
     agent = Agent(registry)
-    agent.events.subscribe(_print_event)
+    quiet_backfill = args.once and args.quiet
+    agent.events.subscribe(lambda event: _print_event(event, backpressure=not quiet_backfill))
     if args.once:
         started = time.monotonic()
         ok = agent.run_once(configs)
@@ -214,7 +222,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="read every matched file from its start to its current end, "
         "deliver everything, exit (for backfills and tests)",
     )
-    run.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    run.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print only problems (with --once, a queue-full pause is not one: "
+        "it is how a backfill keeps pace with its flusher)",
+    )
     run.set_defaults(func=cmd_run)
 
     validate = sub.add_parser("validate", help="check pipeline files; exit 2 on errors")

@@ -115,3 +115,67 @@ def test_config_mistake_gives_a_message_not_a_traceback(tmp_path):
     assert run.returncode == 2
     assert f"{config}:1: input_file: FilePaths: must be a list" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def _backfill_through_a_blocked_fifo(tmp_path, monkeypatch, capfd, *flags):
+    """`tailbox run --once` into a FIFO nobody reads until the queue has been full.
+
+    The agent runs in-process so the test sees its event history; it drains the FIFO
+    only after a queue_full event, so every run has at least one queue-full episode.
+    Returns what the run printed on stderr and the logs that came out of the FIFO.
+    """
+    import threading
+
+    from agent import cli
+
+    (tmp_path / "big.log").write_bytes(b"".join(b"line %d\n" % i for i in range(100_000)))
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    config = tmp_path / "p.yml"
+    config.write_text(
+        f"inputs: [{{Type: input_file, FilePaths: ['{tmp_path}/big.log']}}]\n"
+        f"flushers: [{{Type: flusher_file, FilePath: '{fifo}'}}]\n"
+    )
+    monkeypatch.setenv("TAILBOX_STATE_DIR", str(tmp_path / "state"))
+    made = []
+
+    class Recording(cli.Agent):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(cli, "Agent", Recording)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # the flusher's open does not block
+    result = []
+    run = threading.Thread(
+        target=lambda: result.append(cli.main(["run", "--once", *flags, "-c", str(config)]))
+    )
+    run.start()
+    out = bytearray()
+    try:
+        wait_until(lambda: made and made[0].events.history("queue_full"))
+        os.set_blocking(reader, True)
+        while chunk := os.read(reader, 1 << 16):  # until flusher_file closes at the end
+            out += chunk
+    finally:
+        run.join(60)
+        os.close(reader)
+    assert result == [0]
+    path = tmp_path / "delivered.jsonl"
+    path.write_bytes(bytes(out))
+    contents = [log["contents"]["content"] for log in delivered_logs(path)]
+    assert contents == [f"line {i}" for i in range(100_000)]
+    return capfd.readouterr().err
+
+
+def test_a_quiet_backfill_does_not_report_its_queue_full_pauses(tmp_path, monkeypatch, capfd):
+    stderr = _backfill_through_a_blocked_fifo(tmp_path, monkeypatch, capfd, "-q")
+    assert "queue full" not in stderr and "queue accepts again" not in stderr
+    assert "done in" not in stderr  # quiet: nothing at all when nothing went wrong
+
+
+def test_a_backfill_reports_its_queue_full_pauses_unless_quiet(tmp_path, monkeypatch, capfd):
+    stderr = _backfill_through_a_blocked_fifo(tmp_path, monkeypatch, capfd)
+    assert "queue full" in stderr and "reading paused" in stderr
+    assert "queue accepts again" in stderr
+    assert "done in" in stderr
