@@ -148,15 +148,26 @@ def _backfill_through_a_blocked_fifo(tmp_path, monkeypatch, capfd, *flags):
     reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # the flusher's open does not block
     result = []
     run = threading.Thread(
-        target=lambda: result.append(cli.main(["run", "--once", *flags, "-c", str(config)]))
+        target=lambda: result.append(cli.main(["run", "--once", *flags, "-c", str(config)])),
+        daemon=True,  # a failed test must not leave pytest waiting for it
     )
     run.start()
     out = bytearray()
+
+    def drained():
+        while True:
+            try:
+                chunk = os.read(reader, 1 << 16)
+            except BlockingIOError:
+                return False  # the flusher has more to write
+            if not chunk:
+                # No writer: flusher_file has not opened the FIFO yet, or closed it at the end.
+                return not run.is_alive()
+            out.extend(chunk)
+
     try:
         wait_until(lambda: made and made[0].events.history("queue_full"))
-        os.set_blocking(reader, True)
-        while chunk := os.read(reader, 1 << 16):  # until flusher_file closes at the end
-            out += chunk
+        wait_until(drained, timeout=120)
     finally:
         run.join(60)
         os.close(reader)
