@@ -32,6 +32,11 @@ __all__ = ["Delivery", "FlusherLane"]
 _log = logging.getLogger("tailbox.delivery")
 
 LANE_BACKLOG = 8  # groups waiting per flusher
+# The groups a lane holds, waiting and in delivery, by the aggregators' size estimate:
+# eight waiting groups of 1 MB behind eight in a slow flush put ~20 MB of logs in memory
+# (headless RSS touched 60 MB behind an fsyncing flusher_file). An empty backlog still
+# takes a group, so one larger than this moves too.
+LANE_BACKLOG_BYTES = 4 * 1024 * 1024
 BATCH_GROUPS = 8  # groups handed to one flusher.flush() call at most
 BACKOFF_FIRST = 0.2
 BACKOFF_MAX = 30.0
@@ -41,10 +46,11 @@ RETRY_AFTER_MAX = 3600.0  # the longest wait a flusher's retry_after can impose
 class _Pending:
     """How many lanes still have to deliver a group."""
 
-    __slots__ = ("group", "lost", "rejected", "remaining")
+    __slots__ = ("group", "lost", "nbytes", "rejected", "remaining")
 
     def __init__(self, group: LogGroup, lanes: int) -> None:
         self.group = group
+        self.nbytes = max(group.nbytes, 0)  # the aggregator's estimate; 0 when unknown
         self.remaining = lanes
         self.rejected = False  # a flusher refused it for good
         self.lost = False  # a flusher gave up at shutdown: it must not be acknowledged
@@ -73,6 +79,7 @@ class FlusherLane:
         events: EventBus | None,
         metrics: PipelineMetrics | None,
         backlog: int = LANE_BACKLOG,
+        backlog_bytes: int = LANE_BACKLOG_BYTES,
     ) -> None:
         self.flusher = flusher
         self.name = name
@@ -81,7 +88,9 @@ class FlusherLane:
         self._events = events
         self._metrics = metrics
         self._capacity = backlog
+        self._capacity_bytes = backlog_bytes
         self._backlog: deque[_Pending] = deque()
+        self._held_bytes = 0  # estimated bytes of the groups waiting and in delivery
         self._cond = threading.Condition()
         self._closed = False
         self._give_up = threading.Event()
@@ -103,13 +112,19 @@ class FlusherLane:
     def offer(self, pending: _Pending, timeout: float) -> bool:
         """Queue a group for this flusher; False when the backlog stayed full for `timeout`."""
         with self._cond:
-            if len(self._backlog) >= self._capacity:
+            if self._full():
                 self._cond.wait(timeout)
-                if len(self._backlog) >= self._capacity:
+                if self._full():
                     return False
             self._backlog.append(pending)
+            self._held_bytes += pending.nbytes
             self._cond.notify_all()
             return True
+
+    def _full(self) -> bool:
+        if not self._backlog:
+            return False  # whatever is in delivery, the next group may wait
+        return len(self._backlog) >= self._capacity or self._held_bytes >= self._capacity_bytes
 
     def close(self) -> None:
         with self._cond:
@@ -151,6 +166,9 @@ class FlusherLane:
             ok = None if self._give_up.is_set() else self._deliver([p.group for p in batch])
             for pending in batch:
                 self._done(pending, ok)
+            with self._cond:
+                self._held_bytes -= sum(p.nbytes for p in batch)
+                self._cond.notify_all()
 
     def _deliver(self, groups: list[LogGroup]) -> bool | None:
         """True delivered, False rejected for good, None given up at shutdown."""

@@ -175,3 +175,75 @@ def test_retry_after_is_waited_out_and_capped(monkeypatch):
     assert delivery._retry_after(WaitAsking(2.5)) == 2.5
     assert delivery._retry_after(WaitAsking(10**9)) == delivery.RETRY_AFTER_MAX
     assert delivery._retry_after(ValueError("no attribute")) == 0.0
+
+
+MiB = 1024 * 1024
+
+
+def sized(n, nbytes):
+    g = group(n)
+    g.nbytes = nbytes
+    return g
+
+
+def _stuck_lane(first):
+    """A lane whose flusher is stuck delivering `first`; the groups it finished go to `done`."""
+    done = []
+    gate = threading.Event()
+    flusher = ListFlusher(gate=gate)
+    lane = delivery.FlusherLane(
+        flusher, "slow", "p", lambda p, ok: done.append(p.group), None, None
+    )
+    lane.start()
+    assert lane.offer(delivery._Pending(first, 1), 0.05)
+    wait_until(lambda: flusher.calls == 1)
+    return lane, flusher, gate, done
+
+
+def _offer_until_refused(lane, groups):
+    accepted = 0
+    for g in groups:
+        if not lane.offer(delivery._Pending(g, 1), 0.05):
+            break
+        accepted += 1
+    return accepted
+
+
+def _finish(lane, gate, done, count):
+    gate.set()
+    wait_until(lambda: len(done) == count)
+    lane.close()
+    lane.join(5)
+
+
+def test_a_lane_holds_big_groups_up_to_its_byte_budget_waiting_and_in_delivery():
+    lane, flusher, gate, done = _stuck_lane(sized(0, MiB))
+    try:
+        # 1 MiB groups behind a stuck flush: one in delivery and three waiting (4 MiB in
+        # all) are held, not the eight more the backlog's count allows.
+        accepted = _offer_until_refused(lane, [sized(i, MiB) for i in range(1, 20)])
+        assert 1 + accepted == delivery.LANE_BACKLOG_BYTES // MiB == 4
+    finally:
+        _finish(lane, gate, done, 4)
+    assert [g.logs[0].contents["n"] for g in flusher.groups] == ["0", "1", "2", "3"]
+
+
+@pytest.mark.parametrize("nbytes", [1024, -1])
+def test_small_or_unsized_groups_are_held_by_count_as_before(nbytes):
+    lane, _, gate, done = _stuck_lane(sized(0, nbytes))
+    try:
+        accepted = _offer_until_refused(lane, [sized(i, nbytes) for i in range(1, 30)])
+        assert accepted == delivery.LANE_BACKLOG
+    finally:
+        _finish(lane, gate, done, 1 + delivery.LANE_BACKLOG)
+
+
+def test_a_group_bigger_than_the_budget_still_moves_one_at_a_time():
+    big = [sized(i, 10 * delivery.LANE_BACKLOG_BYTES) for i in range(3)]
+    lane, _, gate, done = _stuck_lane(big[0])
+    assert lane.offer(delivery._Pending(big[1], 1), 0.05)  # the backlog was empty
+    assert not lane.offer(delivery._Pending(big[2], 1), 0.05)  # now it holds one
+    gate.set()
+    pending = delivery._Pending(big[2], 1)
+    wait_until(lambda: lane.offer(pending, 0.05))  # room once one is delivered
+    _finish(lane, gate, done, 3)
