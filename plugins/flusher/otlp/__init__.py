@@ -5,8 +5,6 @@ from __future__ import annotations
 import gzip
 import os
 import re
-import socket
-import ssl
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -16,6 +14,8 @@ from agent.plugin import ConfigError, Context, DeliveryRejected, Param, Plugin, 
 from agent.protocol import LogGroup
 
 if TYPE_CHECKING:
+    import ssl
+
     import urllib3
 
 __all__ = ["ExportFailed", "FlusherOTLP"]
@@ -225,6 +225,8 @@ class FlusherOTLP(Plugin):
         self._headers = resolve_headers(self.Headers)
 
     def _ssl_context(self) -> ssl.SSLContext:
+        import ssl  # with the first https endpoint: ssl costs every `tailbox` start ~8 ms
+
         cafile = os.path.expanduser(self.CAFile) if self.CAFile else None
         try:
             context = ssl.create_default_context(cafile=cafile)
@@ -238,6 +240,8 @@ class FlusherOTLP(Plugin):
     def init(self, context: Context) -> None:
         # urllib3 and protobuf are imported here, not with the module: the registry
         # imports every plugin, and they cost each `tailbox` start ~0.15 s and some MiB.
+        import socket
+
         import urllib3
         from urllib3.exceptions import InsecureRequestWarning
 

@@ -9,7 +9,7 @@ import stat
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from watchdog.events import (
     DirCreatedEvent,
@@ -22,12 +22,13 @@ from watchdog.events import (
     FileSystemEvent,
     FileSystemEventHandler,
 )
-from watchdog.observers import Observer
-from watchdog.observers.api import BaseObserver, ObservedWatch
 
 from agent.metrics import FileStats
 from agent.plugin import Collector, Context
 from agent.protocol import LogBatch
+
+if TYPE_CHECKING:
+    from watchdog.observers.api import BaseObserver, ObservedWatch
 
 from ._lines import LineOptions, SplitReader
 from ._paths import PathSpec
@@ -87,6 +88,20 @@ class Settings:
 
 class _Stopped(Exception):
     """`stop` was set or the collector refused a batch: leave the loop, close everything."""
+
+
+# watchdog's platform observer, imported at the first watch: `run --once` never watches,
+# and the import (inotify's ctypes bindings) cost each such start ~13 ms. Tests replace it.
+Observer: type[BaseObserver] | None = None
+
+
+def _observer_class() -> type[BaseObserver]:
+    global Observer
+    if Observer is None:
+        from watchdog.observers import Observer as platform_observer
+
+        Observer = platform_observer
+    return Observer
 
 
 class _Hints(FileSystemEventHandler):
@@ -254,7 +269,7 @@ class Tailer:
         )
 
     def _start_observer(self) -> None:
-        observer = Observer()
+        observer = _observer_class()()
         observer.name = "tailbox-input-file-watch"
         try:
             # Started before any watch is scheduled, so that one directory that cannot
