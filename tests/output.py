@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["delivered_logs"]
+__all__ = ["delivered_logs", "logs_in"]
 
 
 def delivered_logs(path: Path) -> list[dict[str, Any]]:
@@ -16,7 +16,10 @@ def delivered_logs(path: Path) -> list[dict[str, Any]]:
     A group is written in several pieces, so a look during a flush can find the last
     line cut short: it is left for the next look, not parsed.
     """
-    if not path.exists():
-        return []
-    *complete, _ = path.read_bytes().split(b"\n")
+    return logs_in(path.read_bytes()) if path.exists() else []
+
+
+def logs_in(data: bytes) -> list[dict[str, Any]]:
+    """The logs of every complete JSON Lines group in `data` (a cut last line is left out)."""
+    *complete, _ = data.split(b"\n")
     return [log for line in complete for log in orjson.loads(line)["logs"]]

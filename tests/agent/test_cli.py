@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.output import delivered_logs
+from tests.fifo import FifoReader
+from tests.output import delivered_logs, logs_in
 
 LOGHUB = Path(__file__).parent.parent / "data" / "loghub"
 SAMPLES = sorted(p.name for p in LOGHUB.glob("*_2k.log"))
@@ -120,9 +121,9 @@ def test_config_mistake_gives_a_message_not_a_traceback(tmp_path):
 def _backfill_through_a_blocked_fifo(tmp_path, monkeypatch, capfd, *flags):
     """`tailbox run --once` into a FIFO nobody reads until the queue has been full.
 
-    The agent runs in-process so the test sees its event history; it drains the FIFO
-    only after a queue_full event, so every run has at least one queue-full episode.
-    Returns what the run printed on stderr and the logs that came out of the FIFO.
+    The agent runs in-process so the test sees its event history; flusher_file waits to
+    open the FIFO until the test reads it, after a queue_full event, so every run has at
+    least one queue-full episode. Returns what the run printed on stderr.
     """
     import threading
 
@@ -145,36 +146,21 @@ def _backfill_through_a_blocked_fifo(tmp_path, monkeypatch, capfd, *flags):
             made.append(self)
 
     monkeypatch.setattr(cli, "Agent", Recording)
-    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # the flusher's open does not block
+    reader = FifoReader(fifo)
     result = []
     run = threading.Thread(
         target=lambda: result.append(cli.main(["run", "--once", *flags, "-c", str(config)])),
         daemon=True,  # a failed test must not leave pytest waiting for it
     )
     run.start()
-    out = bytearray()
-
-    def drained():
-        while True:
-            try:
-                chunk = os.read(reader, 1 << 16)
-            except BlockingIOError:
-                return False  # the flusher has more to write
-            if not chunk:
-                # No writer: flusher_file has not opened the FIFO yet, or closed it at the end.
-                return not run.is_alive()
-            out.extend(chunk)
-
     try:
         wait_until(lambda: made and made[0].events.history("queue_full"))
-        wait_until(drained, timeout=120)
     finally:
+        reader.start()  # reads until flusher_file closes the FIFO at the end
         run.join(60)
-        os.close(reader)
+        reader.join()
     assert result == [0]
-    path = tmp_path / "delivered.jsonl"
-    path.write_bytes(bytes(out))
-    contents = [log["contents"]["content"] for log in delivered_logs(path)]
+    contents = [log["contents"]["content"] for log in logs_in(bytes(reader.data))]
     assert contents == [f"line {i}" for i in range(100_000)]
     return capfd.readouterr().err
 

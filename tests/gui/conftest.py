@@ -13,7 +13,7 @@ from gui.app import settings
 from gui.bridge import AgentBridge
 from gui.configstore import Draft
 from gui.windows.main_window import MainWindow
-from tests.gui.fifo import FifoReader, write_lines
+from tests.fifo import FifoReader, write_lines
 
 HERE = Path(__file__).resolve().parent
 # Qt's offscreen platform has no window manager: it warns whenever a top-level widget

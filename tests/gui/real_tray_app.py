@@ -27,7 +27,7 @@ from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QAction, QColor, QGuiApplication
 from PySide6.QtWidgets import QApplication, QLabel, QSystemTrayIcon, QWidget
 
-from tests.gui.fifo import FifoReader, write_lines
+from tests.fifo import FifoReader, write_lines
 from tests.gui.xlib import XDisplay
 
 LINES = 400  # written before start: 40 groups of 10 fill the queue of one

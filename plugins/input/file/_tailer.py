@@ -27,14 +27,15 @@ from agent.metrics import FileStats
 from agent.plugin import Collector, Context
 from agent.protocol import LogBatch
 
-if TYPE_CHECKING:
-    from watchdog.observers.api import BaseObserver, ObservedWatch
-
 from ._lines import LineOptions, SplitReader
 from ._paths import PathSpec
 from ._reader import FileReader, NotRegularFileError
 from ._states import FileStates
 from ._windows import is_gone
+
+if TYPE_CHECKING:
+    from watchdog.observers.api import BaseObserver, ObservedWatch
+
 
 __all__ = ["GLOB_INTERVAL", "READ_BUDGET", "STAT_INTERVAL", "Settings", "Tailer"]
 

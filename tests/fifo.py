@@ -1,12 +1,13 @@
 """Test helpers without pytest: appending numbered lines, and reading a FIFO that a
-flusher_file writes into. Shared by the GUI tests (conftest) and the tray test's child
-process (real_tray_app), which runs outside pytest."""
+flusher_file writes into. Shared by the GUI tests (conftest), the CLI's backfill tests
+and the tray test's child process (real_tray_app), which runs outside pytest."""
 
 from __future__ import annotations
 
-import json
 import threading
 from pathlib import Path
+
+from tests.output import logs_in
 
 __all__ = ["FifoReader", "write_lines"]
 
@@ -46,5 +47,4 @@ class FifoReader:
 
     def logs(self) -> int:
         """How many logs the JSON Lines groups read so far hold."""
-        groups = [json.loads(line) for line in bytes(self.data).splitlines() if line.strip()]
-        return sum(len(g.get("logs", ())) for g in groups)
+        return len(logs_in(bytes(self.data)))
