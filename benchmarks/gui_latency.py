@@ -1,14 +1,15 @@
 """Event-loop latency of the window while the agent ingests at full speed, vs headless.
 
-    python -m benchmarks.gui_latency [--mb 400] [--runs 5]
+    python -m benchmarks.gui_latency [--mb 400] [--runs 9]
 
 Writes a generated access log (~124-byte lines), then in fresh processes:
 - headless: `Agent.run_once` reads it all through aggregator_default into flusher_file
   (/dev/null): the throughput baseline;
 - gui: the same pipeline under the real bridge and MainWindow (offscreen), while a
   10 ms QTimer measures how late the GUI event loop runs it (p50/p99/max lateness).
-Headless and window runs alternate, so each pair shares the machine's state; the
-throughput ratio is the median of the pairs' ratios. `main()` returns the medians as
+Headless and window runs alternate, so each pair shares the machine's state, and every
+other pair starts with the window (ABBA order); the throughput ratio is the median of the
+pairs' ratios. Single pairs spread ±15 % on a shared 2-core machine, so 9 pairs. `main()` returns the medians as
 a dict (benchmarks.run tabulates it).
 """
 
@@ -142,7 +143,7 @@ def run_gui(log: Path) -> dict[str, float]:
 def main() -> dict[str, str]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mb", type=int, default=400, help="size of the generated log")
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=9, help="pairs of runs")
     parser.add_argument("--child", choices=("headless", "gui"), help=argparse.SUPPRESS)
     parser.add_argument("--log", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -159,10 +160,12 @@ def main() -> dict[str, str]:
         log = Path(tmp) / "access.log"
         lines = make_log(log, args.mb)
         size_mb = log.stat().st_size / 1e6
-        print(f"input: {size_mb:.0f} MB, {lines:,} lines; {args.runs} run(s) each, medians")
+        print(f"input: {size_mb:.0f} MB, {lines:,} lines; {args.runs} pair(s) of runs, medians")
         results: dict[str, list[dict[str, float]]] = {"headless": [], "gui": []}
-        for _ in range(args.runs):
-            for mode in results:
+        for i in range(args.runs):
+            # Every other pair starts with the window (ABBA), so that the machine's speed
+            # drifting over the minute weighs on both sides alike.
+            for mode in ("headless", "gui") if i % 2 == 0 else ("gui", "headless"):
                 out = subprocess.run(
                     [
                         sys.executable,

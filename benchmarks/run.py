@@ -829,7 +829,7 @@ def case_gui(s: Settings, report: Report) -> None:
     # Its own runs are short (2 s at 200 MB/s) and two threads share two cores: more of
     # them, on a larger file, keep the ratio's spread below the 15 % it is judged by.
     sys.argv = ["benchmarks.gui_latency", "--mb", str(min(400, s.size_mb))]
-    sys.argv += ["--runs", str(max(5, s.repeat))]
+    sys.argv += ["--runs", str(max(9, s.repeat))]
     try:
         result = module.main()
     finally:
