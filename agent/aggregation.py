@@ -430,6 +430,27 @@ class GroupPool:
             except QueueFullError as e:
                 raise QueueFullError(str(e), consumed=i + e.consumed) from None
 
+    def add_keyed_logs(
+        self, keys: Sequence[Hashable], logs: list[Log], ctx: LogContext | None = None
+    ) -> None:
+        """Add logs[i] under keys[i], exactly as `add_log` would one by one, in one call.
+
+        Keys of consecutive logs differ more often than not (a status, a level), so this
+        goes log by log, without `add_log`'s call layers. QueueFullError.consumed counts
+        the logs taken before the refusal.
+        """
+        lists, limit = self.lists, self.limit
+        for i, (key, log, size) in enumerate(zip(keys, logs, map(log_size, logs), strict=True)):
+            try:
+                if limit is not None and self.bytes > limit:
+                    self.send_all()
+                lst = lists.get(key)
+                if lst is None:
+                    lst = self.list_for(key)
+                lst.add_log(log, size, ctx)
+            except QueueFullError as e:
+                raise QueueFullError(str(e), consumed=i) from None
+
     def add_keyed(
         self, batch: LogBatch, keys: Sequence[Hashable], ctx: LogContext | None = None
     ) -> None:
@@ -523,7 +544,7 @@ class Alarm:
 
 
 class ContentKeyed:
-    """`add`/`add_batch` for aggregators that group by the values of some content fields.
+    """`add`, `add_logs` and `add_batch` for aggregators that group by content field values.
 
     A subclass sets `_pool`, `missing` (an Alarm) and `ErrIfKeyNotFound`, and defines
     `_fields()` (the keys it reads) and `_group_key(contents)`.
@@ -549,6 +570,22 @@ class ContentKeyed:
         self._pool.add_log(self._group_key(contents), log)
         if self.ErrIfKeyNotFound:
             self._note_missing(contents, 1)
+
+    def add_logs(self, logs: list[Log], ctx: LogContext | None = None) -> None:
+        """`add` for each of `logs` in turn, in one call (the runner's path for processed
+        logs); QueueFullError.consumed counts the logs taken before the refusal."""
+        group_key = self._group_key
+        try:
+            self._pool.add_keyed_logs([group_key(log.contents) for log in logs], logs, ctx)
+        except QueueFullError as e:
+            self._note_each_missing(logs[: e.consumed])  # only those taken, as `add` does
+            raise
+        self._note_each_missing(logs)
+
+    def _note_each_missing(self, logs: list[Log]) -> None:
+        if self.ErrIfKeyNotFound:
+            for log in logs:
+                self._note_missing(log.contents, 1)
 
     def add_batch(self, batch: LogBatch, ctx: LogContext | None = None) -> None:
         field = batch.key

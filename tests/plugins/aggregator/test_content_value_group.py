@@ -261,3 +261,36 @@ def test_batch_path_groups_by_line_and_counts_only_lines_taken():
         ("b", 976),
     ]
     assert {tuple(tags_of(g)) for g in out} == {(("content", v), ("level", "")) for v in "ab"}
+
+
+# The list path (processed logs: the runner hands over a chunk's Logs in one call)
+
+
+def test_list_path_counts_missing_fields_only_for_logs_taken():
+    metrics = PipelineMetrics("p")
+    queue = LogGroupQueue(1)
+    agg, _ = with_reports(queue, metrics, GroupKeys=["level", "host"], ErrIfKeyNotFound=True)
+    # 6,000 "error" logs quick-flush twice; the queue holds one group, so the second waits.
+    logs = [Log(i, {"level": "error" if i % 4 != 2 else "warn"}) for i in range(8000)]
+    out = []
+    refused = 0
+    pending = logs
+    while True:
+        try:
+            agg.add_logs(pending)
+            break
+        except QueueFullError as e:
+            refused += 1
+            assert 0 < e.consumed < len(pending)
+            pending = pending[e.consumed :]
+            out += drain(queue)
+    out += drain(queue) + agg.flush()
+    assert refused == 1
+    # Every log lacks "host": each counted once, the refused one too, but only once.
+    assert agg.missing.total == len(logs) == metrics.errors
+    assert [(tags_of(g)[0][1], len(g)) for g in out] == [("error", 1024)] * 5 + [
+        ("error", 880),
+        ("warn", 1024),
+        ("warn", 976),
+    ]
+    assert sorted(x.time for g in out for x in g.logs) == list(range(8000))

@@ -133,8 +133,13 @@ def _numbered(specs: list[Any]) -> list[Any]:
 # Running and checking
 
 
-def run(agg: Any, queue: ListQueue, ops: list[Any], use_batch: bool) -> list[LogGroup]:
-    """Feed `ops` as the runner does (retrying refusals); check the caps after every call."""
+def run(
+    agg: Any, queue: ListQueue, ops: list[Any], use_batch: bool, use_lists: bool = False
+) -> list[LogGroup]:
+    """Feed `ops` as the runner does (retrying refusals); check the caps after every call.
+
+    Logs go one by one (`add`), or a batch at a time: as LogBatches (`use_batch`) or as
+    lists of Logs (`use_lists`, the runner's path for processed logs)."""
     out: list[LogGroup] = []
     biggest = 0
     for op in ops:
@@ -142,7 +147,18 @@ def run(agg: Any, queue: ListQueue, ops: list[Any], use_batch: bool) -> list[Log
             out += queue.pop_all() + agg.flush()
             continue
         ctx, data = op
-        if use_batch:
+        if use_lists:
+            logs = data if isinstance(data, list) else data.to_logs()
+            biggest = max([biggest, *map(log_size, logs)])
+            while True:
+                try:
+                    agg.add_logs(logs, ctx)
+                    break
+                except QueueFullError as e:
+                    logs = logs[e.consumed :]
+                finally:
+                    check_bounded(agg, biggest)
+        elif use_batch:
             biggest = max([biggest, *(LogBatch([x], 0).size() for x in data.lines)])
             while True:
                 try:
@@ -240,6 +256,27 @@ def test_batch_path_equals_per_log_path(name, data, answers):
     check_exact(groups, [t for op in ops if op is not None for t in op[1].texts()])
 
 
+LIST_AGGREGATORS = [n for n in AGGREGATORS if hasattr(load_registry().get(n), "add_logs")]
+
+
+@pytest.mark.parametrize("name", LIST_AGGREGATORS)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ops=log_ops(), answers=st.lists(st.booleans(), max_size=8))
+def test_list_path_equals_per_log_path(name, ops, answers):
+    """`add_logs` (processed logs, a list per chunk) makes what `add` log by log makes:
+    the same groups, the same refusals, every log once."""
+    cls = load_registry().get(name)
+    results = []
+    with small_limits(cls):
+        for use_lists in (False, True):
+            queue = ListQueue(refusal_script(answers))
+            agg = create(name, queue, CONFIGS)
+            groups = run(agg, queue, ops, use_batch=False, use_lists=use_lists)
+            results.append((normalised(groups), [g.category for g in groups], queue.refused))
+    assert results[1] == results[0]
+    check_exact(groups, [x.contents["content"] for op in ops if op is not None for x in op[1]])
+
+
 def test_every_aggregator_is_covered():
     assert {
         "aggregator_content_value_group",
@@ -247,3 +284,5 @@ def test_every_aggregator_is_covered():
         "aggregator_shardhash",
         "aggregator_logstore_router",
     } <= set(AGGREGATORS)
+    # The list path of the aggregators that group by field values is compared above.
+    assert {"aggregator_content_value_group", "aggregator_shardhash"} <= set(LIST_AGGREGATORS)
