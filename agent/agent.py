@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -13,12 +14,24 @@ from agent.pipeline import Pipeline
 from agent.protocol import Log, LogBatch, LogContext, LogGroup
 from agent.registry import Registry, load_registry
 
-__all__ = ["Agent"]
+__all__ = ["GC_YOUNG_THRESHOLD", "Agent", "tune_gc"]
 
 _log = logging.getLogger("tailbox.agent")
 _PAUSE_STEP = 0.25  # seconds between checks for a stop while inputs are paused
 _LIVE_GLOBALS = ("AggregatIntervalMs",)  # globals a running pipeline takes without a restart
 _LIVE_AGGREGATOR_KEYS = ("FlushIntervalMs",)  # and aggregator keys (the interval override)
+# CPython collects its youngest generation every 700 container allocations. Pipelines
+# with processors make two per line (a Log and its dict) and next to no cycles, so the
+# collector traversed the same pooled logs over and over: 7 % of a processor_regex
+# backfill (0.15 s of 2.1 s), 9 % grouped by field values. At 10,000 it is 0.5 %.
+GC_YOUNG_THRESHOLD = 10_000
+
+
+def tune_gc() -> None:
+    """For the process that runs the agent (`tailbox run`, the window): collect young
+    objects every GC_YOUNG_THRESHOLD allocations. Garbage without cycles is unaffected."""
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, older, oldest)
 
 
 class _PausablePipeline(Pipeline):

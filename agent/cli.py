@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from agent.agent import Agent
+from agent.agent import Agent, tune_gc
 from agent.config import PipelineConfig, config_dir, default_config, load_config, pipeline_files
 from agent.events import Event
 from agent.params import ConfigError
@@ -104,6 +104,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         for problem in e.problems:
             _err(str(problem))
         return EXIT_CONFIG
+    tune_gc()
     agent = Agent(registry)
     quiet_backfill = args.once and args.quiet
     agent.events.subscribe(lambda event: _print_event(event, backpressure=not quiet_backfill))

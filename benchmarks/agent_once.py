@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from agent.agent import Agent
+from agent.agent import Agent, tune_gc
 from agent.config import load_config
 from agent.registry import Registry, current_platform, plugins_yml_path
 
@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     registry = bench_registry(args.plugins)
     configs = [load_config(path, registry) for path in args.config]
+    tune_gc()  # as `tailbox run` does
     agent = Agent(registry)
     if args.once:
         return 0 if agent.run_once(configs) else 1

@@ -9,8 +9,8 @@ Writes a generated access log (~124-byte lines), then in fresh processes:
   10 ms QTimer measures how late the GUI event loop runs it (p50/p99/max lateness).
 Headless and window runs alternate, so each pair shares the machine's state, and every
 other pair starts with the window (ABBA order); the throughput ratio is the median of the
-pairs' ratios. Single pairs spread ±15 % on a shared 2-core machine, so 9 pairs. `main()` returns the medians as
-a dict (benchmarks.run tabulates it).
+pairs' ratios. Single pairs spread ±15 % on a shared 2-core machine, so 9 pairs.
+`main()` returns the medians as a dict (benchmarks.run tabulates it).
 """
 
 from __future__ import annotations
@@ -73,8 +73,9 @@ def _peak_rss_mb() -> float:
 
 
 def run_headless(log: Path) -> dict[str, float]:
-    from agent.agent import Agent
+    from agent.agent import Agent, tune_gc
 
+    tune_gc()  # as `tailbox run` does (the window's collector uses the same threshold)
     agent = Agent()
     started = time.perf_counter()
     agent.run_once([_config(log)])

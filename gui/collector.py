@@ -19,6 +19,8 @@ import gc
 
 from PySide6.QtCore import QObject, QTimer
 
+from agent.agent import GC_YOUNG_THRESHOLD
+
 __all__ = ["GuiThreadCollector", "active"]
 
 CHECK_MS = 100
@@ -26,8 +28,8 @@ CHECK_MS = 100
 # table's summaries) and makes a few per group; at CPython's default of 700 allocations
 # a young collection ran every few ms and full ones every few seconds, traversing all
 # of it under the GIL. At 10,000 the window's full-speed backfill ran ~10 % faster
-# (benchmarks/gui_latency; headless showed no difference).
-YOUNG_THRESHOLD = 10_000
+# (benchmarks/gui_latency). `tailbox run` uses the same threshold (agent.tune_gc).
+YOUNG_THRESHOLD = GC_YOUNG_THRESHOLD
 
 _active: GuiThreadCollector | None = None
 
