@@ -14,6 +14,7 @@ throughput, for samples the view's memory budget let go within a second.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from agent.protocol import PACK_ID_TAG, Log, LogGroup, log_size
@@ -26,6 +27,7 @@ __all__ = [
     "GroupSummary",
     "LineSample",
     "SampleAllowance",
+    "TokenBucket",
     "summarise",
 ]
 
@@ -107,25 +109,52 @@ class GroupSummary:
         return logs
 
 
+class TokenBucket:
+    """`per_second` tokens a second, holding at most `capacity`; starts full.
+
+    Unlocked: callers on several threads may overdraw it by what one of them takes,
+    which only lets a little more through.
+    """
+
+    __slots__ = ("_at", "_clock", "capacity", "per_second", "tokens")
+
+    def __init__(
+        self,
+        per_second: float,
+        capacity: float | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.per_second = per_second
+        self.capacity = per_second if capacity is None else capacity
+        self.tokens = float(self.capacity)
+        self._clock = time.monotonic if clock is None else clock
+        self._at = self._clock()
+
+    def refill(self) -> float:
+        """The tokens there are now."""
+        now = self._clock()
+        self.tokens = min(self.capacity, self.tokens + (now - self._at) * self.per_second)
+        self._at = now
+        return self.tokens
+
+
 class SampleAllowance:
     """How many logs the next group may keep: a bucket of SAMPLE_LINES_PER_S lines.
 
     Every group keeps at least MIN_SAMPLE_LOGS; up to SAMPLE_LOGS while the bucket lasts.
-    Unlocked: concurrent callers may overdraw it by a group's worth, which only lets a
-    group keep a few more logs.
     """
 
     def __init__(self, per_second: int = SAMPLE_LINES_PER_S) -> None:
-        self.per_second = per_second
-        self._tokens = float(per_second)
-        self._at = time.monotonic()
+        self._bucket = TokenBucket(per_second)
+
+    @property
+    def per_second(self) -> float:
+        return self._bucket.per_second
 
     def take(self) -> int:
-        now = time.monotonic()
-        self._tokens = min(self.per_second, self._tokens + (now - self._at) * self.per_second)
-        self._at = now
-        allowed = max(MIN_SAMPLE_LOGS, min(SAMPLE_LOGS, int(self._tokens)))
-        self._tokens -= allowed
+        bucket = self._bucket
+        allowed = max(MIN_SAMPLE_LOGS, min(SAMPLE_LOGS, int(bucket.refill())))
+        bucket.tokens -= allowed
         return allowed
 
 

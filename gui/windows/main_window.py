@@ -9,7 +9,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
 from gui.autostart import Autostart
-from gui.bridge import AgentBridge, PipelineStatus, Tick
+from gui.bridge import LIVE_GROUPS_PER_S, AgentBridge, PipelineStatus, Tick
 from gui.configstore import Draft
 from gui.icons import app_icon
 from gui.tray import Tray
@@ -74,6 +74,12 @@ class MainWindow(QMainWindow):
 
         self.agent_state = QLabel()
         self.counts = QLabel()
+        self.counts.setObjectName("groupCounts")
+        self.counts.setToolTip(
+            f"Groups not kept are left out of the table, never out of delivery: past "
+            f"{LIVE_GROUPS_PER_S:,} a second from one pipeline (a backfill), past its "
+            f"{self.live.model.capacity:,} rows, or while the display is paused."
+        )
         self.statusBar().addWidget(self.agent_state, 1)
         self.statusBar().addPermanentWidget(self.counts)
         self._build_menus()

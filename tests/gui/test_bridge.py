@@ -3,8 +3,10 @@
 import threading
 
 from agent.protocol import LogBatch, LogGroup
-from gui.bridge import AgentBridge
+from gui import bridge as bridge_module
+from gui.bridge import AgentBridge, LiveRate
 from tests.gui.conftest import file_pipeline, write_lines
+from tests.output import delivered_logs
 
 
 def group(i: int) -> LogGroup:
@@ -14,7 +16,7 @@ def group(i: int) -> LogGroup:
 
 
 def test_groups_from_many_threads_arrive_in_one_signal_per_tick(qtbot):
-    bridge = AgentBridge(tick_ms=10_000)  # drained by hand below
+    bridge = AgentBridge(tick_ms=10_000, live_groups_per_s=None)  # drained by hand below
     ticks = []
     bridge.ticked.connect(ticks.append)
 
@@ -36,7 +38,7 @@ def test_groups_from_many_threads_arrive_in_one_signal_per_tick(qtbot):
 
 
 def test_a_full_buffer_counts_what_it_let_go(qtbot):
-    bridge = AgentBridge(tick_ms=10_000, max_pending_groups=100)
+    bridge = AgentBridge(tick_ms=10_000, max_pending_groups=100, live_groups_per_s=None)
     ticks = []
     bridge.ticked.connect(ticks.append)
     for i in range(250):
@@ -66,3 +68,54 @@ def test_a_running_agent_feeds_ticks_and_stops_with_a_final_flush(qtbot, tmp_pat
     qtbot.waitUntil(lambda: stopped == [True], timeout=15_000)
     bridge.close()
     assert not bridge.agent.pipelines
+
+
+def test_past_its_rate_a_pipeline_s_groups_are_counted_not_summarised(qtbot, monkeypatch):
+    summarised = []
+    real = bridge_module.summarise
+    monkeypatch.setattr(bridge_module, "summarise", lambda *a: summarised.append(a[0]) or real(*a))
+    bridge = AgentBridge(tick_ms=10_000)
+    now = [100.0]
+    bridge._live_rate = LiveRate(1000, 250, clock=lambda: now[0])
+    ticks = []
+    bridge.ticked.connect(ticks.append)
+    for i in range(1000):  # a backfill's burst: a tick's worth is taken
+        bridge._on_group("busy", group(i))
+    for i in range(5):  # another pipeline has its own share
+        bridge._on_group("quiet", group(i))
+    now[0] += 0.125
+    for i in range(1000, 1200):  # 1/8 s later: 125 more
+        bridge._on_group("busy", group(i))
+    bridge.drain()
+    (tick,) = ticks
+    shown = [(g.pipeline, g.source) for g in tick.groups]
+    assert shown == [("busy", f"s{i}") for i in range(250)] + [
+        ("quiet", f"s{i}") for i in range(5)
+    ] + [("busy", f"s{i}") for i in range(1000, 1125)]
+    assert tick.groups_not_kept == 750 + 75
+    assert len(summarised) == len(shown)  # the others cost a count, not a summary
+    bridge.close()
+
+
+def test_a_fast_backfill_is_delivered_whole_while_the_table_keeps_a_share(qtbot, tmp_path):
+    (tmp_path / "in").mkdir()
+    write_lines(tmp_path / "in" / "a.log", 3000)
+    out = tmp_path / "out.jsonl"
+    config = file_pipeline("p", tmp_path / "in" / "*.log", out, 50, MaxLogCount=1)
+    bridge = AgentBridge(tick_ms=50, live_groups_per_s=100)
+    rows, not_kept = [], [0]
+
+    def on_tick(tick):
+        rows.extend(tick.groups)
+        not_kept[0] += tick.groups_not_kept
+
+    bridge.ticked.connect(on_tick)
+    bridge.start([config])
+    qtbot.waitUntil(lambda: len(rows) + not_kept[0] == 3000, timeout=60_000)
+    assert not_kept[0] > 0 and len(rows) >= 25  # a quarter second's worth, then 100 a second
+    stopped = []
+    bridge.ticked.connect(lambda tick: tick.stopped is None or stopped.append(tick.stopped))
+    bridge.shutdown()
+    qtbot.waitUntil(lambda: stopped == [True], timeout=15_000)
+    bridge.close()
+    assert len(delivered_logs(out)) == 3000  # every line, whatever the table kept
