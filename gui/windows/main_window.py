@@ -76,9 +76,9 @@ class MainWindow(QMainWindow):
         self.counts = QLabel()
         self.counts.setObjectName("groupCounts")
         self.counts.setToolTip(
-            f"Groups not kept are left out of the table, never out of delivery: past "
-            f"{LIVE_GROUPS_PER_S:,} a second from one pipeline (a backfill), past its "
-            f"{self.live.model.capacity:,} rows, or while the display is paused."
+            f"Groups delivered but not listed: past {LIVE_GROUPS_PER_S:,} a second from "
+            f"one pipeline (a backfill), past the table's {self.live.model.capacity:,} "
+            f"rows, or while the display is paused. Delivery never leaves a group out."
         )
         self.statusBar().addWidget(self.agent_state, 1)
         self.statusBar().addPermanentWidget(self.counts)
@@ -191,7 +191,7 @@ class MainWindow(QMainWindow):
         if model.pending:
             text += f" · {model.pending:,} waiting (display paused)"
         if model.not_kept:
-            text += f" · {model.not_kept:,} not kept"
+            text += f" · {model.not_kept:,} more delivered, not listed"
         self.counts.setText(text)
 
     def _update_state(self) -> None:
