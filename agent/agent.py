@@ -28,8 +28,9 @@ GC_YOUNG_THRESHOLD = 10_000
 
 
 def tune_gc() -> None:
-    """For the process that runs the agent (`tailbox run`, the window): collect young
-    objects every GC_YOUNG_THRESHOLD allocations. Garbage without cycles is unaffected."""
+    """For the process that runs the agent headless (`tailbox run`): collect young
+    objects every GC_YOUNG_THRESHOLD allocations, the threshold the window's collector
+    (gui/collector.py) uses. Garbage without cycles is unaffected."""
     _, older, oldest = gc.get_threshold()
     gc.set_threshold(GC_YOUNG_THRESHOLD, older, oldest)
 

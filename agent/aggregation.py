@@ -573,10 +573,14 @@ class ContentKeyed:
 
     def add_logs(self, logs: list[Log], ctx: LogContext | None = None) -> None:
         """`add` for each of `logs` in turn, in one call (the runner's path for processed
-        logs); QueueFullError.consumed counts the logs taken before the refusal."""
+        logs); QueueFullError.consumed counts the logs taken before the refusal.
+
+        Every key is made before any log is added: a log whose fields are not text
+        (outside the Log contract) fails the whole call instead of the logs after it.
+        """
         group_key = self._group_key
         try:
-            self._pool.add_keyed_logs([group_key(log.contents) for log in logs], logs, ctx)
+            self._pool.add_keyed_logs([group_key(log.contents) for log in logs], logs)
         except QueueFullError as e:
             self._note_each_missing(logs[: e.consumed])  # only those taken, as `add` does
             raise

@@ -135,6 +135,9 @@ class AgentBridge(QObject):
         self._max_groups = max_pending_groups
         self._groups_not_kept = 0
         self._allowance = SampleAllowance()
+        if live_groups_per_s is not None and live_groups_per_s <= 0:
+            raise ValueError("live_groups_per_s must be positive (None: no limit)")
+        self.live_groups_per_s = live_groups_per_s  # None: every group is listed
         self._live_rate = (
             None
             if live_groups_per_s is None

@@ -30,6 +30,17 @@ def qapp():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
+def _gc_thresholds() -> Iterator[None]:
+    """A test that runs `tailbox run` in-process (agent.tune_gc) must not change how
+    the tests after it collect garbage."""
+    import gc
+
+    thresholds = gc.get_threshold()
+    yield
+    gc.set_threshold(*thresholds)
+
+
+@pytest.fixture(autouse=True)
 def _collect_in_the_main_thread() -> Iterator[None]:
     """Once a Qt app runs, Python collects cycles only in the GUI thread, on a timer
     (gui.collector): tests that spin no event loop collect here, between tests."""

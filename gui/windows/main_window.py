@@ -9,7 +9,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
 from gui.autostart import Autostart
-from gui.bridge import LIVE_GROUPS_PER_S, AgentBridge, PipelineStatus, Tick
+from gui.bridge import AgentBridge, PipelineStatus, Tick
 from gui.configstore import Draft
 from gui.icons import app_icon
 from gui.tray import Tray
@@ -75,10 +75,12 @@ class MainWindow(QMainWindow):
         self.agent_state = QLabel()
         self.counts = QLabel()
         self.counts.setObjectName("groupCounts")
+        rate = bridge.live_groups_per_s
         self.counts.setToolTip(
-            f"Groups delivered but not listed: past {LIVE_GROUPS_PER_S:,} a second from "
-            f"one pipeline (a backfill), past the table's {self.live.model.capacity:,} "
-            f"rows, or while the display is paused. Delivery never leaves a group out."
+            "Groups delivered but not listed, or no longer: "
+            + (f"past {rate:,.0f} a second from one pipeline (a backfill), " if rate else "")
+            + f"past the table's {self.live.model.capacity:,} rows, or while the display "
+            "is paused. Delivery never leaves a group out."
         )
         self.statusBar().addWidget(self.agent_state, 1)
         self.statusBar().addPermanentWidget(self.counts)

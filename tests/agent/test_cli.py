@@ -181,7 +181,7 @@ def test_a_backfill_reports_its_queue_full_pauses_unless_quiet(tmp_path, monkeyp
 def test_run_collects_young_objects_less_often(tmp_path, monkeypatch):
     """Processors make a Log and a dict per line and next to no cycles: at CPython's
     700 allocations the collector took 7-9 % of a backfill, so `tailbox run` raises the
-    young generation's threshold (agent.tune_gc), as the window does."""
+    young generation's threshold (agent.tune_gc) to the one the window's collector uses."""
     import gc
 
     from agent import cli

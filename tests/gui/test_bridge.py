@@ -2,6 +2,8 @@
 
 import threading
 
+import pytest
+
 from agent.protocol import LogBatch, LogGroup
 from gui import bridge as bridge_module
 from gui.bridge import AgentBridge, LiveRate
@@ -103,6 +105,7 @@ def test_a_fast_backfill_is_delivered_whole_while_the_table_keeps_a_share(qtbot,
     out = tmp_path / "out.jsonl"
     config = file_pipeline("p", tmp_path / "in" / "*.log", out, 50, MaxLogCount=1)
     bridge = AgentBridge(tick_ms=50, live_groups_per_s=100)
+    bridge._live_rate = LiveRate(100, 25, clock=lambda: 0.0)  # time stands still: 25 only
     rows, not_kept = [], [0]
 
     def on_tick(tick):
@@ -112,10 +115,15 @@ def test_a_fast_backfill_is_delivered_whole_while_the_table_keeps_a_share(qtbot,
     bridge.ticked.connect(on_tick)
     bridge.start([config])
     qtbot.waitUntil(lambda: len(rows) + not_kept[0] == 3000, timeout=60_000)
-    assert not_kept[0] > 0 and len(rows) >= 25  # a quarter second's worth, then 100 a second
+    assert (len(rows), not_kept[0]) == (25, 2975)
     stopped = []
     bridge.ticked.connect(lambda tick: tick.stopped is None or stopped.append(tick.stopped))
     bridge.shutdown()
     qtbot.waitUntil(lambda: stopped == [True], timeout=15_000)
     bridge.close()
     assert len(delivered_logs(out)) == 3000  # every line, whatever the table kept
+
+
+def test_a_live_rate_must_be_positive(qtbot):
+    with pytest.raises(ValueError, match="live_groups_per_s"):
+        AgentBridge(live_groups_per_s=0)

@@ -257,6 +257,7 @@ def test_batch_path_equals_per_log_path(name, data, answers):
 
 
 LIST_AGGREGATORS = [n for n in AGGREGATORS if hasattr(load_registry().get(n), "add_logs")]
+CONTENT_KEYED = ("aggregator_content_value_group", "aggregator_shardhash")
 
 
 @pytest.mark.parametrize("name", LIST_AGGREGATORS)
@@ -266,13 +267,20 @@ def test_list_path_equals_per_log_path(name, ops, answers):
     """`add_logs` (processed logs, a list per chunk) makes what `add` log by log makes:
     the same groups, the same refusals, every log once."""
     cls = load_registry().get(name)
+    configs = {k: {**v, "ErrIfKeyNotFound": True} for k, v in CONFIGS.items()}
+    configs = configs if name in CONTENT_KEYED else CONFIGS
     results = []
     with small_limits(cls):
         for use_lists in (False, True):
             queue = ListQueue(refusal_script(answers))
-            agg = create(name, queue, CONFIGS)
+            agg = create(name, queue, configs)
             groups = run(agg, queue, ops, use_batch=False, use_lists=use_lists)
-            results.append((normalised(groups), [g.category for g in groups], queue.refused))
+            counts = [getattr(agg, "evicted_keys", 0)]
+            if name in CONTENT_KEYED:  # logs without a GroupKeys field: each taken log once
+                counts.append(agg.missing.total)
+            results.append(
+                (normalised(groups), [g.category for g in groups], queue.refused, counts)
+            )
     assert results[1] == results[0]
     check_exact(groups, [x.contents["content"] for op in ops if op is not None for x in op[1]])
 
