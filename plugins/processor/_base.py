@@ -10,7 +10,6 @@ passed on as it is.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 from agent.plugin import Context, Plugin
 from agent.protocol import Log
@@ -98,23 +97,13 @@ class LogProcessor(Plugin):
         return UNMATCHED if contents else UNMATCHED_DROPPED
 
     def process_logs(self, logs: list[Log]) -> list[Log]:
-        return self.process_each(logs)
-
-    def process_each(
-        self, logs: list[Log], parse: Callable[[Log], bool] | None = None
-    ) -> list[Log]:
-        """`process_log` for each log, kept or dropped by its outcome and counted.
-
-        `parse`, when given, takes the common case first: True means it parsed the log
-        (outcome OK); False leaves the log, unchanged, to `process_log`.
-        """
         one = self.process_log
         kept: list[Log] = []
         keep = kept.append
         tally = [0, 0, 0, 0, 0, 0]
         for log in logs:
             try:
-                outcome = OK if parse is not None and parse(log) else one(log)
+                outcome = one(log)
             except Exception as e:
                 outcome = FAILED
                 self.failure = f"{type(e).__name__}: {e}"

@@ -83,37 +83,6 @@ class JsonProcessor(LogProcessor):
         self._root = self.SourceKey if self.UseSourceKeyAsPrefix else ""
         self.missing_is_error = self.NoKeyError
 
-    def process_logs(self, logs: list[Log]) -> list[Log]:
-        """The common case — the source field holds a JSON object — without
-        `process_log`'s lookups; every other log (no such field, not JSON, not an object)
-        goes through `process_log`, which parses it again to say what is wrong."""
-        source, keep_source = self.SourceKey, self.KeepSource
-        flatten, root = self._flatten, self._root
-
-        def parse(log: Log) -> bool:
-            contents = log.contents
-            value = contents.get(source)
-            if value is None:
-                return False
-            try:
-                obj = _loads(value)
-            except ValueError:
-                return False
-            if type(obj) is not dict:
-                return False
-            fields: dict[str, str] = {}
-            flatten(obj, root, 1, fields)
-            if keep_source:
-                contents.update(fields)
-            elif len(contents) == 1:
-                log.contents = fields  # what deleting the source and updating makes
-            else:
-                del contents[source]
-                contents.update(fields)
-            return True
-
-        return self.process_each(logs, parse)
-
     def process_log(self, log: Log) -> int:
         contents = log.contents
         source = self.SourceKey
@@ -138,9 +107,13 @@ class JsonProcessor(LogProcessor):
             )
         fields: dict[str, str] = {}
         self._flatten(obj, self._root, 1, fields)
-        if not self.KeepSource:
+        if self.KeepSource:
+            contents.update(fields)
+        elif len(contents) == 1:
+            log.contents = fields  # the source was its only field: what del + update makes
+        else:
             del contents[source]
-        contents.update(fields)
+            contents.update(fields)
         return OK
 
     def _flatten(self, obj: dict[str, Any], parent: str, depth: int, out: dict[str, str]) -> None:

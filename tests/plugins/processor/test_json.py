@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import json
 
-import orjson
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from agent.params import ConfigError
 from agent.plugin import Context
 from agent.protocol import Log
 from agent.registry import Registry
-from plugins.processor._base import LogProcessor
 from plugins.processor.json import JsonProcessor
 
 NESTED = {
@@ -180,57 +176,17 @@ def test_aliases(registry: Registry, alias: str) -> None:
     assert isinstance(registry.create(alias, {}), JsonProcessor)
 
 
-# The one-loop path of process_logs against process_log, log by log
-
-_KEYS = st.sampled_from(["", "a", "b", "content", "a_b", "é", "x.y"])
-_SCALARS = st.one_of(
-    st.text(max_size=8),
-    st.integers(-(2**63), 2**64 - 1),
-    st.floats(allow_nan=False, allow_infinity=False),
-    st.booleans(),
-    st.none(),
-)
-_JSON = st.recursive(
-    _SCALARS,
-    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_KEYS, inner, max_size=4)),
-    max_leaves=12,
-)
-_VALUES = st.one_of(
-    st.dictionaries(_KEYS, _JSON, max_size=5).map(lambda obj: orjson.dumps(obj).decode()),
-    st.sampled_from(["not json", '{"a": ', "[1, 2]", '"text"', "42", "", "{}"]),
-)
-_CONTENTS = st.one_of(
-    st.builds(lambda v: {"content": v}, _VALUES),
-    st.builds(lambda v, h: {"host": h, "content": v}, _VALUES, st.text(max_size=3)),
-    st.just({"other": "{}"}),
-)
-_CONFIGS = st.fixed_dictionaries(
-    {
-        "ExpandDepth": st.integers(0, 3),
-        "ExpandConnector": st.sampled_from(["_", ".", ""]),
-        "Prefix": st.sampled_from(["", "p_"]),
-        "UseSourceKeyAsPrefix": st.booleans(),
-        "IgnoreFirstConnector": st.booleans(),
-        "ExpandArray": st.booleans(),
-        "KeepSource": st.booleans(),
-        "KeepSourceIfParseError": st.booleans(),
-    }
-)
-
-
-@settings(max_examples=300, deadline=None)
-@given(config=_CONFIGS, contents=st.lists(_CONTENTS, max_size=6))
-def test_the_one_loop_path_makes_what_process_log_makes(config, contents) -> None:
-    fast, reference = JsonProcessor.create(config), JsonProcessor.create(config)
-    fast_logs = [Log(i, dict(c)) for i, c in enumerate(contents)]
-    slow_logs = [Log(i, dict(c)) for i, c in enumerate(contents)]
-    kept = fast.process_logs(fast_logs)
-    expected = LogProcessor.process_logs(reference, slow_logs)  # process_log, log by log
-    assert [(x.time, x.contents, list(x.contents)) for x in kept] == [
-        (x.time, x.contents, list(x.contents)) for x in expected
+def test_without_keep_source_the_fields_follow_the_other_fields() -> None:
+    processor = JsonProcessor.create({"KeepSource": False})
+    logs = [
+        Log(1, {"content": '{"b": 1, "a": {"c": "x"}}'}),
+        Log(2, {"host": "h", "content": '{"b": 2}', "z": "last"}),
     ]
-    counters = ("parsed", "missing", "unmatched", "dropped", "errors")
-    assert [getattr(fast, c) for c in counters] == [getattr(reference, c) for c in counters]
+    out = processor.process_logs(logs)
+    assert [list(log.contents.items()) for log in out] == [
+        [("b", "1"), ("a_c", "x")],
+        [("host", "h"), ("z", "last"), ("b", "2")],
+    ]
 
 
 def test_integers_are_their_digits_and_other_numbers_orjsons_text() -> None:
