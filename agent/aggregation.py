@@ -433,21 +433,16 @@ class GroupPool:
     def add_keyed_logs(
         self, keys: Sequence[Hashable], logs: list[Log], ctx: LogContext | None = None
     ) -> None:
-        """Add logs[i] under keys[i], exactly as `add_log` would one by one, in one call.
+        """`add_log(keys[i], logs[i])` for each log in turn, in one call.
 
-        Keys of consecutive logs differ more often than not (a status, a level), so this
-        goes log by log, without `add_log`'s call layers. QueueFullError.consumed counts
+        Keys of consecutive logs differ more often than not (a status, a level), so runs
+        of one key would be short: this goes log by log. QueueFullError.consumed counts
         the logs taken before the refusal.
         """
-        lists, limit = self.lists, self.limit
-        for i, (key, log, size) in enumerate(zip(keys, logs, map(log_size, logs), strict=True)):
+        add = self.add_log
+        for i, (key, log) in enumerate(zip(keys, logs, strict=True)):
             try:
-                if limit is not None and self.bytes > limit:
-                    self.send_all()
-                lst = lists.get(key)
-                if lst is None:
-                    lst = self.list_for(key)
-                lst.add_log(log, size, ctx)
+                add(key, log, ctx)
             except QueueFullError as e:
                 raise QueueFullError(str(e), consumed=i) from None
 
