@@ -74,13 +74,19 @@ class Tick:
 
 class LiveRate:
     """Which delivered groups the live table takes: `per_second` a pipeline, in bursts of
-    at most `burst`. Unlocked: a pipeline's lanes may both take its last token."""
+    at most `burst` (a default tick's worth). Unlocked: a pipeline's lanes may both take
+    its last token."""
 
     def __init__(
-        self, per_second: float, burst: float, clock: Callable[[], float] | None = None
+        self,
+        per_second: float,
+        burst: float | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
+        if per_second <= 0:
+            raise ValueError("a live rate must be positive (None in AgentBridge: no limit)")
         self.per_second = per_second
-        self.burst = burst
+        self.burst = max(1.0, per_second * TICK_MS / 1000) if burst is None else burst
         self._clock = clock
         self._buckets: dict[str, TokenBucket] = {}
 
@@ -135,14 +141,7 @@ class AgentBridge(QObject):
         self._max_groups = max_pending_groups
         self._groups_not_kept = 0
         self._allowance = SampleAllowance()
-        if live_groups_per_s is not None and live_groups_per_s <= 0:
-            raise ValueError("live_groups_per_s must be positive (None: no limit)")
-        self.live_groups_per_s = live_groups_per_s  # None: every group is listed
-        self._live_rate = (
-            None
-            if live_groups_per_s is None
-            else LiveRate(live_groups_per_s, max(1.0, live_groups_per_s * TICK_MS / 1000))
-        )
+        self._live_rate = None if live_groups_per_s is None else LiveRate(live_groups_per_s)
         self._events: deque[Event] = deque()
         self._events_not_kept = 0
         self._log_lines: deque[str] = deque(maxlen=MAX_PENDING_LOG_LINES)
@@ -165,6 +164,11 @@ class AgentBridge(QObject):
         self._timer.setObjectName("tailbox-bridge-tick")
         self._timer.setInterval(tick_ms)
         self._timer.timeout.connect(self.drain)
+
+    @property
+    def live_groups_per_s(self) -> float | None:
+        """Groups a second the live table takes from each pipeline; None: every one."""
+        return None if self._live_rate is None else self._live_rate.per_second
 
     # -- agent threads -----------------------------------------------------------------
 

@@ -194,11 +194,8 @@ def test_run_collects_young_objects_less_often(tmp_path, monkeypatch):
         f"flushers: [{{Type: flusher_file, FilePath: '{tmp_path}/out.jsonl'}}]\n"
     )
     monkeypatch.setenv("TAILBOX_STATE_DIR", str(tmp_path / "state"))
-    before = gc.get_threshold()
-    gc.set_threshold(700, *before[1:])
-    try:
-        assert cli.main(["run", "--once", "-q", "-c", str(config)]) == 0
-        assert gc.get_threshold() == (GC_YOUNG_THRESHOLD, *before[1:])
-    finally:
-        gc.set_threshold(*before)
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(700, older, oldest)  # restored after the test (tests/conftest.py)
+    assert cli.main(["run", "--once", "-q", "-c", str(config)]) == 0
+    assert gc.get_threshold() == (GC_YOUNG_THRESHOLD, older, oldest)
     assert [log["contents"]["content"] for log in delivered_logs(tmp_path / "out.jsonl")] == ["one"]

@@ -125,5 +125,5 @@ def test_a_fast_backfill_is_delivered_whole_while_the_table_keeps_a_share(qtbot,
 
 
 def test_a_live_rate_must_be_positive(qtbot):
-    with pytest.raises(ValueError, match="live_groups_per_s"):
+    with pytest.raises(ValueError, match="live rate must be positive"):
         AgentBridge(live_groups_per_s=0)
