@@ -238,7 +238,7 @@ class GroupList:
         limit = pool.limit
         max_count = pool.max_log_count
         max_bytes = pool.max_group_bytes
-        lines = batch.lines
+        line_length = batch.line_length
         overhead = LOG_OVERHEAD + FIELD_OVERHEAD + len(batch.key)
         groups, sizes = self.groups, self.sizes
         i = start
@@ -247,7 +247,7 @@ class GroupList:
                 break
             if not groups:
                 self._start(ctx)
-            elif self.count >= max_count or sizes[-1] + overhead + len(lines[i]) > max_bytes:
+            elif self.count >= max_count or sizes[-1] + overhead + line_length(i) > max_bytes:
                 try:
                     self._rotate(ctx)
                 except QueueFullError as e:
@@ -258,7 +258,7 @@ class GroupList:
             if size <= room and (limit is None or pool.bytes + size <= limit):
                 n = j - i
             else:
-                n, size = _fitting(lines, i, j, overhead, room, limit, pool.bytes)
+                n, size = _fitting(batch.line_list(i, j), overhead, room, limit, pool.bytes)
             groups[-1].extend_batch(batch, i, i + n)
             sizes[-1] += size
             self.count += n
@@ -320,17 +320,13 @@ class GroupList:
 
 def _fitting(
     lines: list[bytes],
-    i: int,
-    j: int,
     overhead: int,
     room: int,
     limit: int | None,
     pool_bytes: int,
 ) -> tuple[int, int]:
-    """How many of lines [i:j] fit (at least one) and their size, sized line by line."""
-    return _fit(
-        list(accumulate(map(overhead.__add__, map(len, lines[i:j])))), room, limit, pool_bytes
-    )
+    """How many of `lines` fit (at least one) and their size, sized line by line."""
+    return _fit(list(accumulate(map(overhead.__add__, map(len, lines)))), room, limit, pool_bytes)
 
 
 def _fit(cum: list[int], room: int, limit: int | None, pool_bytes: int) -> tuple[int, int]:

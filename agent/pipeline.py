@@ -112,31 +112,25 @@ class Pipeline:
     def add_batch(self, batch: LogBatch, ctx: LogContext) -> bool:
         foreground.pause_point()  # the input's thread holds nothing here
         m = self.metrics
-        m.lines += len(batch.lines)
+        n = len(batch)
+        m.lines += n
         m.bytes += batch.line_bytes()
         origin = batch.origin
         if self.processors:
-            lines = batch.lines
-            if len(lines) <= PROCESS_STEP:
+            if n <= PROCESS_STEP:
                 return self._process_batch(batch, ctx)
             # A chunk's lines as Logs cost ~10x the chunk: a step at a time keeps that
             # bounded (and in cache). The hold keeps the origin from being acknowledged
             # between steps; it is released only when every step was taken.
             self.acks.expect(origin, 1)
-            for start in range(0, len(lines), PROCESS_STEP):
-                step = LogBatch(
-                    lines[start : start + PROCESS_STEP],
-                    batch.time,
-                    batch.time_ns,
-                    batch.key,
-                    origin,
-                )
+            for start in range(0, n, PROCESS_STEP):
+                step = batch.sub(start, start + PROCESS_STEP)
                 if not self._process_batch(step, ctx):
                     return False
             self.acks.release(origin)
             return True
-        m.logs += len(batch.lines)
-        self.acks.expect(origin, len(batch.lines))
+        m.logs += n
+        self.acks.expect(origin, n)
         return self.aggregator.add_batch(batch, ctx)
 
     def _process_batch(self, batch: LogBatch, ctx: LogContext) -> bool:

@@ -160,13 +160,7 @@ class RunningAggregator:
                     break
                 except QueueFullError as e:
                     if e.consumed:
-                        batch = LogBatch(
-                            batch.lines[e.consumed :],
-                            batch.time,
-                            batch.time_ns,
-                            batch.key,
-                            batch.origin,
-                        )
+                        batch = batch.sub(e.consumed)
             if not self._wait_for_space():
                 return False
         self._recovered()

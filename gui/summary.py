@@ -180,7 +180,7 @@ def summarise(pipeline: str, group: LogGroup, max_logs: int = SAMPLE_LOGS) -> Gr
             size += batch.size(start, stop)
         if kept < max_logs:
             end = min(stop, start + max_logs - kept)
-            lines = LineSample.of(batch.key, batch.time, batch.lines[start:end])
+            lines = LineSample.of(batch.key, batch.time, batch.line_list(start, end))
             kept += len(lines)
             sample_bytes += lines.nbytes
             sample.append(lines)

@@ -53,6 +53,7 @@ def _text(groups: list[LogGroup]) -> bytes:
                         chunks.append(orjson.dumps(c))
             else:
                 batch, start, stop = part
-                chunks.extend(batch.lines[start:stop])
+                if stop > start:
+                    chunks.append(batch.joined(start, stop))
     chunks.append(b"")
     return b"\n".join(chunks)
