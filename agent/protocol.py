@@ -129,14 +129,20 @@ class LogBatch:
         batch.time_ns = time_ns
         batch.key = key
         batch.origin = origin
-        batch.nbytes = len(chunk) - count + 1
+        batch.nbytes = len(chunk) - count + 1 if count else 0
         return batch
+
+    @property
+    def chunk(self) -> bytes | None:
+        """The lines still joined by b"\\n" as a reader made them, or None (a list batch)."""
+        return self._chunk
 
     @property
     def lines(self) -> list[bytes]:
         lines = self._lines
         if lines is None:
-            lines = self._lines = self._chunk.split(b"\n")  # type: ignore[union-attr]
+            chunk = self._chunk
+            lines = self._lines = chunk.split(b"\n") if self._count else []  # type: ignore[union-attr]
         return lines
 
     @lines.setter

@@ -104,3 +104,59 @@ def test_log_size_counts_utf8_bytes_whatever_the_text(contents):
         for k, v in contents.items()
     )
     assert log_size(Log(1, contents)) == expected
+
+
+# -- chunk batches: a reader's lines still joined --------------------------------------
+
+_LINE = st.one_of(
+    st.binary(max_size=12).map(lambda b: b.replace(b"\n", b" ")),
+    st.sampled_from([b"", b"\x7f", b",", "é😀".encode(), b"\xff\xfe", b'"q"\\', b"\r"]),
+    st.integers(0, 3000).map(lambda n: b"L" * n),
+)
+
+
+@given(
+    lines=st.lists(_LINE, min_size=1, max_size=60),
+    ranges=st.lists(st.tuples(st.integers(-2, 62), st.integers(-2, 62)), max_size=8),
+    materialise=st.booleans(),
+)
+def test_a_chunk_batch_answers_every_question_as_its_list_of_lines_does(lines, ranges, materialise):
+    listed = LogBatch(list(lines), 5, 6, "k", "origin")
+    chunked = LogBatch.of_chunk(b"\n".join(lines), len(lines), 5, 6, "k", "origin")
+    assert chunked.chunk == b"\n".join(lines) and listed.chunk is None
+    assert len(chunked) == len(lines)
+    assert chunked.line_bytes() == listed.line_bytes() == sum(map(len, lines))
+    if materialise:  # a GUI sample or a processor asked for the list first
+        assert chunked.lines == lines
+    n = len(lines)
+    # Queried in any order: the line starts found for one range serve the next ones.
+    for start, stop in ranges:
+        start = max(0, min(start, n))
+        stop = max(start, min(stop, n))
+        assert chunked.size(start, stop) == listed.size(start, stop)
+        assert chunked.joined(start, stop) == b"\n".join(lines[start:stop])
+        assert chunked.joined(start, stop, b"\x7f") == b"\x7f".join(lines[start:stop])
+        assert chunked.line_list(start, stop) == lines[start:stop]
+        assert chunked.texts(start, stop) == listed.texts(start, stop)
+        assert chunked.to_logs(start, stop) == listed.to_logs(start, stop)
+        part = chunked.sub(start, stop)
+        assert part.lines == lines[start:stop] and part.origin == "origin"
+        assert part.line_bytes() == sum(map(len, lines[start:stop]))
+        if start < n:
+            assert chunked.line_length(start) == len(lines[start])
+        group = LogGroup()
+        group.extend_batch(chunked, start, stop)
+        other = LogGroup()
+        other.extend_batch(listed, start, stop)
+        assert encode_groups([group]) == encode_groups([other])
+    assert chunked.size() == listed.size()
+    assert chunked == listed
+    assert chunked.lines == lines
+
+
+def test_an_empty_chunk_batch_has_no_lines_and_one_empty_line_is_a_line():
+    empty = LogBatch.of_chunk(b"", 0, 1)
+    assert len(empty) == 0 and empty.lines == [] and empty.line_bytes() == 0
+    assert empty.texts() == [] and empty.size() == 0
+    one = LogBatch.of_chunk(b"", 1, 1)
+    assert one.lines == [b""] and one.texts() == [""] and one.size() == LogBatch([b""], 1).size()

@@ -321,8 +321,10 @@ class FileReader:
         text = data.replace(b"\r\n", b"\n") if b"\r" in data else data
         last = text.rfind(b"\n")
         limit = self.max_line_bytes
-        if last < 0 or len(text) - last - 1 > limit:
+        if last < 0:
             return False
+        # A line over the limit (the carried part line's end included) is cut by the
+        # list path; `_may_hold_long_line` covers the text, the partial line at its end too.
         first_end = text.find(b"\n")
         if self._carry_len + first_end > limit or _may_hold_long_line(text, limit):
             return False

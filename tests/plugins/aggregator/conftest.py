@@ -160,7 +160,11 @@ def _build_ops(specs: list[Any]) -> list[Op]:
             head = f"{'é' if wide else ''}{n:05d}:".encode()
             data.append(head + b"x" * max(0, size - LINE_OVERHEAD - len(head) + 6))
             n += 1
-        ops.append((ctx, LogBatch(data, time=1_700_000_000 + n, time_ns=n)))
+        if data and len(ops) % 2:  # every other batch as a reader makes it: one chunk
+            batch = LogBatch.of_chunk(b"\n".join(data), len(data), 1_700_000_000 + n, n)
+        else:
+            batch = LogBatch(data, time=1_700_000_000 + n, time_ns=n)
+        ops.append((ctx, batch))
     return ops
 
 
@@ -189,8 +193,7 @@ def feed(agg: Any, queue: ListQueue, ops: list[Op], use_batch: bool | str) -> li
                     break
                 except QueueFullError as e:
                     assert 0 <= e.consumed < len(batch)
-                    rest = batch.lines[e.consumed :]
-                    batch = LogBatch(rest, batch.time, batch.time_ns, batch.key)
+                    batch = batch.sub(e.consumed)
         else:
             for log in batch.to_logs():
                 while True:

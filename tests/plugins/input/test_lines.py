@@ -751,3 +751,89 @@ def test_a_file_of_long_lines_reads_every_line_exactly_in_any_chunk_size(
         lines, origins, _ = read_all(path, LineOptions(), chunk=chunk)
         assert lines == [*expected, b"partial"]
         assert_contiguous(origins, len(data))
+
+
+# -- chunk batches: the fast path against the per-line one --------------------------------------
+
+
+class _ListReader(FileReader):
+    """The reader with its chunk path turned off: every chunk split into a list of lines."""
+
+    def _chunk_batch(self, *args: Any) -> Any:
+        return False
+
+
+def _read_batches(reader: FileReader, chunks: list[int]) -> list[Any]:
+    out = []
+    try:
+        for size in [*chunks, *[1 << 20] * 64]:
+            n, batch = reader.read(size)
+            if batch is not None:
+                out.append(batch)
+            if not n:
+                break
+        last = reader.flush_partial()
+        if last is not None:
+            out.append(last)
+    finally:
+        reader.close()
+    return out
+
+
+@given(
+    pieces=st.lists(st.sampled_from([*_PIECES, b"\n\n", b"\r\n\r", b"y" * 90]), max_size=80),
+    chunks=st.lists(st.integers(1, 200), max_size=30),
+    max_line=st.sampled_from([64, 256, 4096]),
+)
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_chunk_batches_hold_the_lines_offsets_and_cuts_of_the_per_line_path(
+    tmp_path: Path, pieces: list[bytes], chunks: list[int], max_line: int
+) -> None:
+    path = tmp_path / "both.log"
+    path.write_bytes(b"".join(pieces))
+    got = []
+    for cls in (FileReader, _ListReader):
+        reader = cls.open(str(path), "")
+        reader.max_line_bytes = max_line
+        batches = _read_batches(reader, chunks)
+        got.append(
+            (
+                [
+                    (b.lines, b.line_bytes(), b.size(), b.origin.start, b.origin.end)
+                    for b in batches
+                ],
+                reader.split_lines,
+                reader.offset,
+            )
+        )
+        if cls is FileReader:
+            assert all(b.chunk is None or b.chunk == b"\n".join(b.lines) for b in batches)
+    assert got[0] == got[1]
+
+
+def test_plain_and_crlf_chunks_arrive_as_chunk_batches(tmp_path: Path) -> None:
+    lines = [b"line %d " % i + b"x" * (i % 300) for i in range(5000)]
+    for end in (b"\n", b"\r\n"):
+        path = tmp_path / "plain.log"
+        path.write_bytes(b"".join(line + end for line in lines))
+        batches = _read_batches(FileReader.open(str(path), ""), [70_000] * 100)
+        assert len(batches) > 3
+        assert all(b.chunk is not None for b in batches)  # no list of lines was made
+        assert [line for b in batches for line in b.lines] == lines
+        assert sum(map(len, batches)) == len(lines)
+
+
+def test_a_part_line_carried_into_a_chunk_is_cut_when_its_end_takes_it_over_the_limit(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "carry.log"
+    path.write_bytes(b"a" * 50 + b"b" * 30 + b"\nshort\n")
+    reader = FileReader.open(str(path), "")
+    reader.max_line_bytes = 64
+    batches = _read_batches(reader, [50, 100])  # the second read ends the carried line
+    assert [line for b in batches for line in b.lines] == [
+        b"a" * 50 + b"b" * 14,
+        b"b" * 16,
+        b"short",
+    ]
+    assert reader.split_lines == 1
