@@ -24,6 +24,7 @@ __all__ = [
     "LogGroup",
     "LogTag",
     "log_size",
+    "newline_count",
 ]
 
 CONTENT_KEY = "content"
@@ -73,13 +74,15 @@ class LogBatch:
     from the chunk it read, its lines still joined by newlines (`LogBatch.of_chunk`):
     then nothing is split per line until someone reads `lines`. Counting, sizing,
     slicing (`joined`, `sub`) and encoding work on the chunk, which saves the bulk
-    path a Python object per line.
+    path a Python object per line; a `sub` batch shares its parent's chunk.
     """
 
     __slots__ = (
         "_chunk",
         "_count",
+        "_hi",
         "_lines",
+        "_lo",
         "_starts",
         "key",
         "nbytes",
@@ -99,7 +102,7 @@ class LogBatch:
     ) -> None:
         self._lines: list[bytes] | None = lines
         self._chunk: bytes | None = None
-        self._count = 0
+        self._count = self._lo = self._hi = 0
         self._starts: dict[int, int] | None = None
         self.time = time
         self.time_ns = time_ns
@@ -118,31 +121,53 @@ class LogBatch:
         time_ns: int = 0,
         key: str = CONTENT_KEY,
         origin: object = None,
+        end: int | None = None,
     ) -> LogBatch:
-        """The `count` lines joined by b"\\n" in `chunk` (no final newline; no line holds one)."""
+        """The `count` lines joined by b"\\n" in chunk[:end] (no final newline there; no
+        line holds one). A reader passes what it read, and `end` before the part line."""
+        end = len(chunk) if end is None else end
+        return cls._view(chunk, 0, end, count, time, time_ns, key, origin)
+
+    @classmethod
+    def _view(
+        cls,
+        chunk: bytes,
+        lo: int,
+        hi: int,
+        count: int,
+        time: int,
+        time_ns: int,
+        key: str,
+        origin: object,
+    ) -> LogBatch:
+        # The lines are chunk[lo:hi]; a sub-batch shares its parent's chunk, not a copy.
         batch = cls.__new__(cls)
         batch._lines = None
         batch._chunk = chunk
         batch._count = count
+        batch._lo = lo
+        batch._hi = hi
         batch._starts = None
         batch.time = time
         batch.time_ns = time_ns
         batch.key = key
         batch.origin = origin
-        batch.nbytes = len(chunk) - count + 1 if count else 0
+        batch.nbytes = hi - lo - count + 1 if count else 0
         return batch
 
     @property
     def chunk(self) -> bytes | None:
-        """The lines still joined by b"\\n" as a reader made them, or None (a list batch)."""
-        return self._chunk
+        """The lines joined by b"\\n" as a reader read them, or None (a list batch)."""
+        chunk = self._chunk
+        if chunk is None or (self._lo == 0 and self._hi == len(chunk)):
+            return chunk
+        return chunk[self._lo : self._hi]
 
     @property
     def lines(self) -> list[bytes]:
         lines = self._lines
         if lines is None:
-            chunk = self._chunk
-            lines = self._lines = chunk.split(b"\n") if self._count else []  # type: ignore[union-attr]
+            lines = self._lines = self.chunk.split(b"\n") if self._count else []  # type: ignore[union-attr]
         return lines
 
     @lines.setter
@@ -151,6 +176,10 @@ class LogBatch:
         self._chunk = None
         self._starts = None
         self.nbytes = -1
+
+    def _chunked(self) -> bool:
+        """Whether to answer from the chunk: it is there and no list was split from it."""
+        return self._chunk is not None and self._lines is None
 
     def __len__(self) -> int:
         lines = self._lines
@@ -181,48 +210,46 @@ class LogBatch:
         return self.nbytes
 
     def _start(self, k: int) -> int:
-        """Where line k (0 <= k <= len) starts in the chunk; len(chunk) + 1 past the end."""
-        chunk = self._chunk
-        n = self._count
+        """Where line k (0 <= k <= len) starts in the chunk; one past `_hi` for k = len."""
         if k <= 0:
-            return 0
+            return self._lo
+        n = self._count
         if k >= n:
-            return len(chunk) + 1  # type: ignore[arg-type]
+            return self._hi + 1
         starts = self._starts
         if starts is None:
             starts = self._starts = {}
         elif (known := starts.get(k)) is not None:
             return known
-        starts[k] = at = _line_start(chunk, n, k)  # type: ignore[arg-type]
+        starts[k] = at = _line_start(self._chunk, self._lo, self._hi, n, k)  # type: ignore[arg-type]
         return at
 
     def joined(self, start: int = 0, stop: int | None = None, sep: bytes = b"\n") -> bytes:
         """Lines [start:stop] joined by `sep`: a slice of the chunk, or one join."""
         n = len(self)
         stop = n if stop is None else min(stop, n)
-        if self._chunk is None or (self._lines is not None and stop - start < n // 8):
+        if not self._chunked():
             return sep.join(self.lines[start:stop])
         if stop <= start:
             return b""
         if start == 0 and stop == n:
-            piece = self._chunk
+            piece = self.chunk
         else:
-            piece = self._chunk[self._start(start) : self._start(stop) - 1]
+            piece = self._chunk[self._start(start) : self._start(stop) - 1]  # type: ignore[index]
         # Same-length one-byte replace: a vectorised C loop, cheaper than a join.
-        return piece if sep == b"\n" else piece.replace(b"\n", sep)
+        return piece if sep == b"\n" else piece.replace(b"\n", sep)  # type: ignore[union-attr]
 
     def line_length(self, i: int) -> int:
         """The bytes of line i, without splitting the chunk."""
-        chunk = self._chunk
-        if chunk is None or self._lines is not None:
+        if not self._chunked():
             return len(self.lines[i])
         at = self._start(i)
-        end = chunk.find(b"\n", at)
-        return (len(chunk) if end < 0 else end) - at
+        end = self._chunk.find(b"\n", at, self._hi)  # type: ignore[union-attr]
+        return (self._hi if end < 0 else end) - at
 
     def line_list(self, start: int = 0, stop: int | None = None) -> list[bytes]:
         """Lines [start:stop] as a list: split from the chunk when they are a part of it."""
-        if self._chunk is None or self._lines is not None:
+        if not self._chunked():
             return self.lines[start:stop]
         stop = self._count if stop is None else min(stop, self._count)
         if stop <= start:
@@ -230,19 +257,28 @@ class LogBatch:
         return self.joined(start, stop).split(b"\n")
 
     def sub(self, start: int, stop: int | None = None) -> LogBatch:
-        """Lines [start:stop] as a batch of their own, with this batch's time, key and origin."""
-        if self._chunk is None or self._lines is not None:
+        """Lines [start:stop] as a batch of their own, with this batch's time, key and origin
+        (sharing this batch's chunk: the part left after a refusal costs no copy)."""
+        if not self._chunked():
             return LogBatch(self.lines[start:stop], self.time, self.time_ns, self.key, self.origin)
         stop = self._count if stop is None else min(stop, self._count)
         if stop <= start:
             return LogBatch([], self.time, self.time_ns, self.key, self.origin)
-        return LogBatch.of_chunk(
-            self.joined(start, stop), stop - start, self.time, self.time_ns, self.key, self.origin
+        lo, hi = self._start(start), self._start(stop) - 1
+        return LogBatch._view(
+            self._chunk,  # type: ignore[arg-type]
+            lo,
+            hi,
+            stop - start,
+            self.time,
+            self.time_ns,
+            self.key,
+            self.origin,
         )
 
     def texts(self, start: int = 0, stop: int | None = None) -> list[str]:
         """The lines [start:stop] as str, decoded in one C call rather than per line."""
-        if self._chunk is not None:
+        if self._chunked():
             stop = len(self) if stop is None else min(stop, len(self))
             if stop <= start:
                 return []
@@ -266,7 +302,7 @@ class LogBatch:
         n = len(self)
         if start == 0 and (stop is None or stop >= n):
             return overhead * n + self.line_bytes()
-        if self._chunk is not None and self._lines is None:
+        if self._chunked():
             stop = min(n, stop if stop is not None else n)
             if stop <= start:
                 return 0
@@ -276,26 +312,41 @@ class LogBatch:
         return overhead * len(lines) + sum(map(len, lines))
 
 
-def _line_start(chunk: bytes, n: int, k: int) -> int:
-    """Where line k (0 < k < n) of the `n` lines joined in `chunk` starts.
+_COUNT_STEP = 64 * 1024
+
+
+def newline_count(data: bytes, start: int = 0, stop: int | None = None) -> int:
+    """data.count(b"\\n", start, stop), 2-3x faster where lines are tens of bytes or more.
+
+    `bytes.count` compares byte by byte; a delete-replace finds each newline with memchr.
+    It copies, so it goes 64 KiB at a time: the copies stay small and in cache.
+    """
+    stop = len(data) if stop is None else stop
+    n = 0
+    for i in range(start, stop, _COUNT_STEP):
+        piece = data[i : min(stop, i + _COUNT_STEP)]
+        n += len(piece) - len(piece.replace(b"\n", b""))
+    return n
+
+
+def _line_start(chunk: bytes, lo: int, hi: int, n: int, k: int) -> int:
+    """Where line k (0 < k < n) of the `n` lines joined in chunk[lo:hi] starts.
 
     The mean line length gives a guess; a delete-replace (memchr in C, where `count` is
     a byte loop) counts the newlines on the guess's shorter side; a few `find`s step
     from the line holding the guess to line k.
     """
-    guess = len(chunk) * k // n
-    if guess <= len(chunk) // 2:
-        head = chunk[:guess]
-        have = len(head) - len(head.replace(b"\n", b""))
+    guess = lo + (hi - lo) * k // n
+    if guess - lo <= hi - guess:
+        have = newline_count(chunk, lo, guess)
     else:
-        tail = chunk[guess:]
-        have = n - 1 - (len(tail) - len(tail.replace(b"\n", b"")))
-    at = chunk.rfind(b"\n", 0, guess) + 1  # line `have` starts here
+        have = n - 1 - newline_count(chunk, guess, hi)
+    at = chunk.rfind(b"\n", lo, guess) + 1 or lo  # line `have` starts here
     while have < k:
-        at = chunk.find(b"\n", at) + 1
+        at = chunk.find(b"\n", at, hi) + 1
         have += 1
     while have > k:
-        at = chunk.rfind(b"\n", 0, at - 1) + 1
+        at = chunk.rfind(b"\n", lo, at - 1) + 1 or lo
         have -= 1
     return at
 

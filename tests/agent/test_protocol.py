@@ -118,12 +118,26 @@ _LINE = st.one_of(
 @given(
     lines=st.lists(_LINE, min_size=1, max_size=60),
     ranges=st.lists(st.tuples(st.integers(-2, 62), st.integers(-2, 62)), max_size=8),
+    view=st.tuples(st.integers(0, 60), st.integers(0, 60)),
     materialise=st.booleans(),
 )
-def test_a_chunk_batch_answers_every_question_as_its_list_of_lines_does(lines, ranges, materialise):
-    listed = LogBatch(list(lines), 5, 6, "k", "origin")
+def test_a_chunk_batch_answers_every_question_as_its_list_of_lines_does(
+    lines, ranges, view, materialise
+):
     chunked = LogBatch.of_chunk(b"\n".join(lines), len(lines), 5, 6, "k", "origin")
-    assert chunked.chunk == b"\n".join(lines) and listed.chunk is None
+    assert chunked.chunk == b"\n".join(lines)
+    assert LogBatch(lines, 5).chunk is None
+    _same_answers(chunked, lines, ranges, materialise)
+    # A sub-batch (the part left after a refusal) is a view of the same chunk.
+    a, b = sorted(view)
+    a, b = min(a, len(lines) - 1), min(max(b, a + 1), len(lines))
+    part = LogBatch.of_chunk(b"\n".join(lines), len(lines), 5, 6, "k", "origin").sub(a, b)
+    assert part.chunk == b"\n".join(lines[a:b])
+    _same_answers(part, lines[a:b], ranges, materialise)
+
+
+def _same_answers(chunked, lines, ranges, materialise):
+    listed = LogBatch(list(lines), 5, 6, "k", "origin")
     assert len(chunked) == len(lines)
     assert chunked.line_bytes() == listed.line_bytes() == sum(map(len, lines))
     if materialise:  # a GUI sample or a processor asked for the list first

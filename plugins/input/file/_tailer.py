@@ -457,13 +457,15 @@ class Tailer:
             want = chunk if end is None else min(chunk, end - reader.offset)
             if want <= 0:
                 return False
+            before = reader.offset
             try:
                 n, batch = reader.read(want)
             except OSError as e:
                 self._warn(reader.path, f"read failed: {e.strerror or e}")
                 return False
             if stats is not None and n:
-                stats.bytes += n
+                # The bytes taken: a part line at a chunk's end is read again with the next.
+                stats.bytes += reader.offset - before
                 stats.offset = reader.offset
                 stats.size = max(reader.size, reader.offset)
                 stats.split_lines += reader.split_lines

@@ -796,18 +796,14 @@ def test_chunk_batches_hold_the_lines_offsets_and_cuts_of_the_per_line_path(
         reader = cls.open(str(path), "")
         reader.max_line_bytes = max_line
         batches = _read_batches(reader, chunks)
-        got.append(
-            (
-                [
-                    (b.lines, b.line_bytes(), b.size(), b.origin.start, b.origin.end)
-                    for b in batches
-                ],
-                reader.split_lines,
-                reader.offset,
-            )
-        )
-        if cls is FileReader:
-            assert all(b.chunk is None or b.chunk == b"\n".join(b.lines) for b in batches)
+        # The chunk path reads a part line again with the next chunk instead of carrying
+        # it, so its batches may end elsewhere: the same lines, contiguous and exact.
+        assert_contiguous([b.origin for b in batches], reader.offset)
+        for b in batches:
+            assert b.line_bytes() == sum(map(len, b.lines))
+            assert b.size() == sum(18 + len(line) for line in b.lines)
+            assert b.chunk is None or b.chunk == b"\n".join(b.lines)
+        got.append(([line for b in batches for line in b.lines], reader.split_lines, reader.offset))
     assert got[0] == got[1]
 
 
@@ -819,6 +815,8 @@ def test_plain_and_crlf_chunks_arrive_as_chunk_batches(tmp_path: Path) -> None:
         batches = _read_batches(FileReader.open(str(path), ""), [70_000] * 100)
         assert len(batches) > 3
         assert all(b.chunk is not None for b in batches)  # no list of lines was made
+        # Each chunk but the last ended inside a line, which the next read began with.
+        assert_contiguous([b.origin for b in batches], path.stat().st_size)
         assert [line for b in batches for line in b.lines] == lines
         assert sum(map(len, batches)) == len(lines)
 
@@ -837,3 +835,24 @@ def test_a_part_line_carried_into_a_chunk_is_cut_when_its_end_takes_it_over_the_
         b"short",
     ]
     assert reader.split_lines == 1
+
+
+def test_a_part_line_is_read_again_after_a_full_read_and_held_at_the_end(tmp_path: Path) -> None:
+    path = tmp_path / "part.log"
+    path.write_bytes(b"a\nbc")
+    reader = FileReader.open(str(path), "")
+    try:
+        n, batch = reader.read(3)  # "a\nb": full, the file has more
+        assert n == 3 and batch is not None and batch.lines == [b"a"]
+        assert reader.offset == 2 and not reader.has_partial  # "b" comes again
+        n, batch = reader.read(3)  # "bc": the end for now
+        assert n == 2 and batch is None and reader.has_partial and reader.offset == 4
+        with path.open("ab") as f:
+            f.write(b"d\ne\nf")
+        n, batch = reader.read(100)  # short: "f" is held for FlushTimeoutSecs
+        assert batch is not None and batch.lines == [b"bcd", b"e"]
+        assert batch.origin.start == 2 and batch.origin.end == 8
+        assert reader.has_partial and reader.offset == 9
+        assert reader.flush_partial().lines == [b"f"]
+    finally:
+        reader.close()
