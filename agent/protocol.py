@@ -221,7 +221,16 @@ class LogBatch:
             starts = self._starts = {}
         elif (known := starts.get(k)) is not None:
             return known
-        starts[k] = at = _line_start(self._chunk, self._lo, self._hi, n, k)  # type: ignore[arg-type]
+        # Search only between the nearest line starts already known: a processor's steps
+        # and a group's cuts go forward, a sample's end is a few lines after its start.
+        below, below_at, above, above_at = 0, self._lo, n, self._hi + 1
+        for line, at in starts.items():
+            if below < line < k:
+                below, below_at = line, at
+            elif k < line < above:
+                above, above_at = line, at
+        at = _line_start(self._chunk, below_at, above_at - 1, above - below, k - below)  # type: ignore[arg-type]
+        starts[k] = at
         return at
 
     def joined(self, start: int = 0, stop: int | None = None, sep: bytes = b"\n") -> bytes:
