@@ -270,6 +270,9 @@ class FileReader:
         batch = self._chunk_batch(data, start, ascii_only)
         if batch is not False:
             return batch
+        # A chunk that starts with LF may end a CRLF whose CR came last in the one before;
+        # one that starts with CRLF ends a line whose own last byte may be a CR.
+        lf_first = data.startswith(b"\n")
         ending = 1
         if b"\r" not in data:
             lines = _split(data, b"\n")
@@ -286,7 +289,7 @@ class FileReader:
             if self._carry:
                 first = b"".join((*self._carry, lines[0]))
                 nbytes += self._carry_len
-                if not lines[0] and first.endswith(b"\r"):
+                if lf_first and first.endswith(b"\r"):
                     first = first[:-1]  # a CRLF split between two chunks
                     nbytes -= 1
                 lines[0] = first
@@ -343,7 +346,7 @@ class FileReader:
         rest = text[last + 1 :] if back > 0 and not self._full else None
         if self._carry:  # left by the list path
             carry = self._carry
-            if first_end == 0 and carry[-1].endswith(b"\r"):
+            if data.startswith(b"\n") and carry[-1].endswith(b"\r"):
                 carry[-1] = carry[-1][:-1]  # a CRLF split between two chunks
             text = b"".join((*carry, memoryview(text)[:last]))
             last = len(text)

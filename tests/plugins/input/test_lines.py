@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -670,6 +672,24 @@ def test_every_rule_keeps_its_output_a_faithful_slice_of_the_file(
     assert got[0] == got[1]  # the same records whatever the read size
 
 
+def _read_batches(reader: FileReader, sizes: Iterable[int]) -> list[Any]:
+    """Every batch of the file, read in `sizes` then 1 MiB reads, and its partial last line."""
+    out = []
+    try:
+        for size in itertools.chain(sizes, itertools.repeat(1 << 20)):
+            n, batch = reader.read(size)
+            if batch is not None:
+                out.append(batch)
+            if not n:
+                break
+        last = reader.flush_partial()
+        if last is not None:
+            out.append(last)
+    finally:
+        reader.close()
+    return out
+
+
 _PIECES = [b"a", b"bc", b"\n", b"\r\n", b"\r", "é".encode(), b"\xff", b"x" * 300, b"\xc3"]
 
 
@@ -686,20 +706,7 @@ def test_a_batch_knows_the_bytes_of_its_lines(
     path.write_bytes(b"".join(pieces))
     reader = FileReader.open(str(path), "")
     reader.max_line_bytes = max_line
-    batches = []
-    try:
-        while True:
-            n, batch = reader.read(chunk)
-            if batch is not None:
-                batches.append(batch)
-            if not n:
-                break
-        last = reader.flush_partial()
-        if last is not None:
-            batches.append(last)
-    finally:
-        reader.close()
-    for batch in batches:
+    for batch in _read_batches(reader, itertools.repeat(chunk)):
         assert batch.line_bytes() == sum(map(len, batch.lines))
         assert batch.size() == sum(18 + len(line) for line in batch.lines)
 
@@ -761,23 +768,6 @@ class _ListReader(FileReader):
 
     def _chunk_batch(self, *args: Any) -> Any:
         return False
-
-
-def _read_batches(reader: FileReader, chunks: list[int]) -> list[Any]:
-    out = []
-    try:
-        for size in [*chunks, *[1 << 20] * 64]:
-            n, batch = reader.read(size)
-            if batch is not None:
-                out.append(batch)
-            if not n:
-                break
-        last = reader.flush_partial()
-        if last is not None:
-            out.append(last)
-    finally:
-        reader.close()
-    return out
 
 
 @given(
@@ -856,3 +846,18 @@ def test_a_part_line_is_read_again_after_a_full_read_and_held_at_the_end(tmp_pat
         assert reader.flush_partial().lines == [b"f"]
     finally:
         reader.close()
+
+
+@pytest.mark.parametrize("reader_class", [FileReader, _ListReader], ids=["chunk", "list"])
+def test_a_cr_before_a_crlf_at_a_chunk_start_stays_in_its_line(
+    tmp_path: Path, reader_class: type[FileReader]
+) -> None:
+    path = tmp_path / "cr.log"
+    path.write_bytes(b"x\r\na\r\r\nb\r")  # line "a\r" ends with CRLF; "b" waits for its LF
+    # The first read ends between "a\r" and its CRLF; a carried "a\r" is no split CRLF.
+    for sizes in ([5, 100], [4, 2, 100]):  # then "a\r" carried alone into the chunk path
+        batches = _read_batches(reader_class.open(str(path), ""), sizes)
+        assert [line for b in batches for line in b.lines] == [b"x", b"a\r", b"b"]
+    path.write_bytes(b"x\r\na\r\nb\n")  # here the first read ends inside a CRLF
+    batches = _read_batches(reader_class.open(str(path), ""), [5, 100])
+    assert [line for b in batches for line in b.lines] == [b"x", b"a", b"b"]
