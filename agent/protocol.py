@@ -221,10 +221,15 @@ class LogBatch:
             starts = self._starts = {}
         elif (known := starts.get(k)) is not None:
             return known
+        elif len(starts) >= _MAX_STARTS:
+            # Cut at many places (a keyed aggregator's runs of equal keys): split once,
+            # and the next questions are answered from the list.
+            self.lines  # noqa: B018
         # Search only between the nearest line starts already known: a processor's steps
         # and a group's cuts go forward, a sample's end is a few lines after its start.
+        # (A snapshot: the flusher's thread may ask while the input's thread adds.)
         below, below_at, above, above_at = 0, self._lo, n, self._hi + 1
-        for line, at in starts.items():
+        for line, at in tuple(starts.items()):
             if below < line < k:
                 below, below_at = line, at
             elif k < line < above:
@@ -233,13 +238,18 @@ class LogBatch:
         starts[k] = at
         return at
 
+    def _range(self, start: int, stop: int | None) -> tuple[int, int]:
+        """[start:stop] as list slicing reads it: from the end when negative, clamped."""
+        start, stop, _ = slice(start, stop).indices(self._count)
+        return start, max(start, stop)
+
     def joined(self, start: int = 0, stop: int | None = None, sep: bytes = b"\n") -> bytes:
         """Lines [start:stop] joined by `sep`: a slice of the chunk, or one join."""
-        n = len(self)
-        stop = n if stop is None else min(stop, n)
         if not self._chunked():
             return sep.join(self.lines[start:stop])
-        if stop <= start:
+        n = self._count
+        start, stop = self._range(start, stop)
+        if stop == start:
             return b""
         if start == 0 and stop == n:
             piece = self.chunk
@@ -252,7 +262,9 @@ class LogBatch:
         """The bytes of line i, without splitting the chunk."""
         if not self._chunked():
             return len(self.lines[i])
-        at = self._start(i)
+        if not -self._count <= i < self._count:
+            raise IndexError(f"line {i} of {self._count}")
+        at = self._start(i % self._count)
         end = self._chunk.find(b"\n", at, self._hi)  # type: ignore[union-attr]
         return (self._hi if end < 0 else end) - at
 
@@ -260,8 +272,8 @@ class LogBatch:
         """Lines [start:stop] as a list: split from the chunk when they are a part of it."""
         if not self._chunked():
             return self.lines[start:stop]
-        stop = self._count if stop is None else min(stop, self._count)
-        if stop <= start:
+        start, stop = self._range(start, stop)
+        if stop == start:
             return []
         return self.joined(start, stop).split(b"\n")
 
@@ -270,8 +282,8 @@ class LogBatch:
         (sharing this batch's chunk: the part left after a refusal costs no copy)."""
         if not self._chunked():
             return LogBatch(self.lines[start:stop], self.time, self.time_ns, self.key, self.origin)
-        stop = self._count if stop is None else min(stop, self._count)
-        if stop <= start:
+        start, stop = self._range(start, stop)
+        if stop == start:
             return LogBatch([], self.time, self.time_ns, self.key, self.origin)
         lo, hi = self._start(start), self._start(stop) - 1
         return LogBatch._view(
@@ -288,8 +300,8 @@ class LogBatch:
     def texts(self, start: int = 0, stop: int | None = None) -> list[str]:
         """The lines [start:stop] as str, decoded in one C call rather than per line."""
         if self._chunked():
-            stop = len(self) if stop is None else min(stop, len(self))
-            if stop <= start:
+            start, stop = self._range(start, stop)
+            if stop == start:
                 return []
             # A chunk's lines hold no newline: one decode and one split give them all.
             return self.joined(start, stop).decode("utf-8", "replace").split("\n")
@@ -312,9 +324,9 @@ class LogBatch:
         if start == 0 and (stop is None or stop >= n):
             return overhead * n + self.line_bytes()
         if self._chunked():
-            stop = min(n, stop if stop is not None else n)
-            if stop <= start:
-                return 0
+            start, stop = self._range(start, stop)
+            if start == 0 and stop == n:
+                return overhead * n + self.line_bytes()
             count = stop - start
             return overhead * count + self._start(stop) - self._start(start) - count
         lines = self.lines[start:stop]
@@ -322,6 +334,8 @@ class LogBatch:
 
 
 _COUNT_STEP = 64 * 1024
+# Line starts a chunk batch remembers before it splits its chunk into a list instead.
+_MAX_STARTS = 64
 
 
 def newline_count(data: bytes, start: int = 0, stop: int | None = None) -> int:

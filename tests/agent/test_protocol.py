@@ -1,6 +1,10 @@
 """LogGroup's columnar batch slices behave exactly like lists of Logs."""
 
+import sys
+import threading
+
 import orjson
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -145,6 +149,17 @@ def _same_answers(chunked, lines, ranges, materialise):
     n = len(lines)
     # Queried in any order: the line starts found for one range serve the next ones.
     for start, stop in ranges:
+        # As list slicing reads them: negative from the end, clamped, empty when crossed.
+        assert chunked.joined(start, stop) == b"\n".join(lines[start:stop])
+        assert chunked.size(start, stop) == listed.size(start, stop)
+        assert chunked.sub(start, stop).lines == lines[start:stop]
+        assert chunked.line_list(start, stop) == lines[start:stop]
+        assert chunked.texts(start, stop) == listed.texts(start, stop)
+        if -n <= start < n:
+            assert chunked.line_length(start) == len(lines[start])
+        else:
+            with pytest.raises(IndexError):
+                chunked.line_length(start)
         start = max(0, min(start, n))
         stop = max(start, min(stop, n))
         assert chunked.size(start, stop) == listed.size(start, stop)
@@ -174,3 +189,44 @@ def test_an_empty_chunk_batch_has_no_lines_and_one_empty_line_is_a_line():
     assert empty.texts() == [] and empty.size() == 0
     one = LogBatch.of_chunk(b"", 1, 1)
     assert one.lines == [b""] and one.texts() == [""] and one.size() == LogBatch([b""], 1).size()
+
+
+def test_a_chunk_cut_in_many_places_splits_once_instead_of_searching_each_time():
+    lines = [b"line %d" % i for i in range(3000)]
+    batch = LogBatch.of_chunk(b"\n".join(lines), len(lines), 1)
+    # A keyed aggregator with alternating keys asks for every line's start and length.
+    for i in range(len(lines)):
+        assert batch.line_length(i) == len(lines[i])
+        assert batch.size(i, i + 1) == LogBatch([lines[i]], 1).size()
+    assert len(batch._starts or ()) <= 70  # the search's memory stays bounded
+    assert batch.lines == lines
+
+
+def test_two_threads_may_ask_one_chunk_batch_for_line_starts():
+    # The input's thread cuts a batch while the flusher's encodes a group sliced from it.
+    lines = [b"x" * (i % 50) for i in range(2000)]
+    chunk = b"\n".join(lines)
+    errors: list[BaseException] = []
+
+    def ask(batch: LogBatch, first: int, ready: threading.Barrier) -> None:
+        ready.wait()
+        try:
+            for i in range(first, len(lines), 67):
+                assert batch.joined(i, i + 3) == b"\n".join(lines[i : i + 3])
+        except BaseException as e:
+            errors.append(e)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter can
+    try:
+        for _ in range(100):
+            batch = LogBatch.of_chunk(chunk, len(lines), 1)
+            ready = threading.Barrier(2)
+            threads = [threading.Thread(target=ask, args=(batch, k, ready)) for k in (0, 33)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []

@@ -130,9 +130,13 @@ class AggregatorMetadataGroup(Plugin):
 
     def add_batch(self, batch: LogBatch, ctx: LogContext | None = None) -> None:
         key = self._key(ctx)
-        lines = batch.lines
         overhead = LOG_OVERHEAD + FIELD_OVERHEAD + len(batch.key)
         room = self.GroupMaxByteLength - overhead
+        # All the lines together within a group's room: no line is over it (no split).
+        if batch.line_bytes() <= room:
+            self._pool.add_slice(key, batch)
+            return
+        lines = batch.lines
         if max(map(len, lines), default=0) <= room:
             self._pool.add_slice(key, batch)
             return
