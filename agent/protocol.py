@@ -325,8 +325,6 @@ class LogBatch:
             return overhead * n + self.line_bytes()
         if self._chunked():
             start, stop = self._range(start, stop)
-            if start == 0 and stop == n:
-                return overhead * n + self.line_bytes()
             count = stop - start
             return overhead * count + self._start(stop) - self._start(start) - count
         lines = self.lines[start:stop]

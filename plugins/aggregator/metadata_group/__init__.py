@@ -132,14 +132,11 @@ class AggregatorMetadataGroup(Plugin):
         key = self._key(ctx)
         overhead = LOG_OVERHEAD + FIELD_OVERHEAD + len(batch.key)
         room = self.GroupMaxByteLength - overhead
-        # All the lines together within a group's room: no line is over it (no split).
-        if batch.line_bytes() <= room:
+        # All the lines together within a group's room: none is over it (and no split).
+        if batch.line_bytes() <= room or max(map(len, batch.lines), default=0) <= room:
             self._pool.add_slice(key, batch)
             return
         lines = batch.lines
-        if max(map(len, lines), default=0) <= room:
-            self._pool.add_slice(key, batch)
-            return
         # Rare: handle the oversize lines one by one, like the per-log path.
         pos = 0
         try:

@@ -265,14 +265,17 @@ class FileReader:
             start += skip
         if not data:
             return None
+        carry = self._carry
+        if carry and data.startswith(b"\n") and carry[-1].endswith(b"\r"):
+            # A CRLF split between two chunks: the held line's CR is its line end. (A chunk
+            # that starts with CRLF ends a line whose own last byte may be a CR.)
+            carry[-1] = carry[-1][:-1]
+            self._carry_len -= 1
         chunk_ascii = data.isascii()
         ascii_only = chunk_ascii and self._carry_ascii
         batch = self._chunk_batch(data, start, ascii_only)
         if batch is not False:
             return batch
-        # A chunk that starts with LF may end a CRLF whose CR came last in the one before;
-        # one that starts with CRLF ends a line whose own last byte may be a CR.
-        lf_first = data.startswith(b"\n")
         ending = 1
         if b"\r" not in data:
             lines = _split(data, b"\n")
@@ -287,12 +290,8 @@ class FileReader:
         nbytes = len(data) - len(lines) * ending - len(rest)
         if lines:
             if self._carry:
-                first = b"".join((*self._carry, lines[0]))
+                lines[0] = b"".join((*self._carry, lines[0]))
                 nbytes += self._carry_len
-                if lf_first and first.endswith(b"\r"):
-                    first = first[:-1]  # a CRLF split between two chunks
-                    nbytes -= 1
-                lines[0] = first
                 self._reset_carry()
             self._carry_ascii = chunk_ascii
         else:
@@ -345,10 +344,7 @@ class FileReader:
         # reached the end for now: a line still being written waits for FlushTimeoutSecs.
         rest = text[last + 1 :] if back > 0 and not self._full else None
         if self._carry:  # left by the list path
-            carry = self._carry
-            if data.startswith(b"\n") and carry[-1].endswith(b"\r"):
-                carry[-1] = carry[-1][:-1]  # a CRLF split between two chunks
-            text = b"".join((*carry, memoryview(text)[:last]))
+            text = b"".join((*self._carry, memoryview(text)[:last]))
             last = len(text)
         self._reset_carry()
         if rest is not None:
